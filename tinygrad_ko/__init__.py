@@ -1,0 +1,24 @@
+"""tinygrad_ko: a small, exact autograd framework on NumPy for learners of
+*Deep Learning from Scratch* (밑바닥부터 시작하는 딥러닝).
+
+>>> import tinygrad_ko as tk
+>>> x = tk.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = (x ** 2).sum()
+>>> loss.backward()
+>>> x.grad
+Tensor([2., 4., 6.])
+"""
+
+from . import functional
+from .autograd import Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from .numerical import (GradcheckError, gradcheck, gradgradcheck, gradient_descent,
+                        numerical_diff, numerical_gradient)
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "functional", "numerical_diff", "numerical_gradient", "gradient_descent",
+    "gradcheck", "gradgradcheck", "GradcheckError",
+]

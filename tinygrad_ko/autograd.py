@@ -1,0 +1,386 @@
+"""The autograd engine: Function (one recorded operation), grad mode, and backprop.
+
+A Function's ``forward`` takes ndarrays and returns an ndarray; its ``backward``
+takes the output's gradient as a Tensor and returns one Tensor (or None) per
+input, written with Tensor operations so that ``create_graph=True`` can record
+the backward pass itself. The engine sorts the graph without recursion and keeps
+gradients in a dict, so nothing is written onto intermediate tensors.
+
+Ownership, chosen so that dropping the output frees the graph at once (no
+reference cycles, no need for the garbage collector):
+
+    output Tensor --_ctx--> Function --inputs--> input Tensors
+    Function --weakref--> output Tensor
+"""
+
+import contextlib
+import os
+import threading
+import traceback
+import weakref
+
+import numpy as np
+
+from .tensor import Tensor
+
+
+class _ThreadState(threading.local):
+    """Per-thread switches. Class attributes are each new thread's defaults."""
+
+    grad_enabled = True
+    anomaly = False        # detect_anomaly() is active
+    in_backward = False    # inside a backward pass (anomaly checks the gradients instead)
+
+
+_state = _ThreadState()
+
+
+def is_grad_enabled():
+    """True when operations on tensors are recorded for backprop (in this thread)."""
+    return _state.grad_enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled):
+    previous = _state.grad_enabled
+    _state.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+def no_grad():
+    """Context manager (and decorator) that records nothing, in this thread only.
+
+    It nests: leaving it restores whatever mode was active before.
+
+    >>> import tinygrad_ko as tk
+    >>> x = tk.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with tk.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """Context manager that records operations again, e.g. inside ``no_grad``."""
+    return _grad_mode(True)
+
+
+class Function:
+    """One differentiable operation; an instance is the ``ctx`` of one call.
+
+    Subclasses define two static methods:
+
+    - ``forward(ctx, *arrays, **params)``: ndarrays in, one ndarray out. Store
+      on ``ctx`` only what backward needs (a mask, a shape, the parameters).
+    - ``backward(ctx, gy)``: ``gy`` is the gradient of the output (a Tensor of
+      the output's shape). Return one Tensor or None per input. A gradient may
+      have the output's shape: the engine sums it back to each input's shape.
+
+    ``ctx.inputs`` holds the input Tensors, ``ctx.needs_input_grad`` a bool per
+    input (skip the work for the others) and ``ctx.output`` the output Tensor.
+    """
+
+    op_name = None  # the name used in error messages; default: the class name in lower case
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run forward on the inputs' data and, when recording, link the result into the graph.
+
+        ``inputs`` must be Tensors; ``params`` (an axis, a shape...) are passed to forward.
+        """
+        ctx = cls()
+        try:
+            data = cls.forward(ctx, *[x.data for x in inputs], **params)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _name_the_op(cls, inputs, error) from None
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)  # NumPy gives scalars, not 0-d arrays, for 0-d arithmetic
+        out = Tensor.__new__(Tensor)
+        out.data = data
+        out.grad = None
+        out._ctx = None
+        out.requires_grad = False
+        state = _state
+        if state.grad_enabled:
+            needs = tuple([x.requires_grad for x in inputs])
+            if True in needs:
+                ctx.inputs = inputs
+                ctx.needs_input_grad = needs
+                ctx._output_ref = weakref.ref(out)
+                out._ctx = ctx
+                out.requires_grad = True
+        if state.anomaly:
+            _check_forward(ctx, cls, inputs, data)
+        return out
+
+    @property
+    def output(self):
+        """The output Tensor (held by weak reference: the output owns this ctx)."""
+        return self._output_ref()
+
+    @classmethod
+    def name(cls):
+        """The op's name in messages: ``Mul`` -> ``mul``."""
+        return cls.op_name or cls.__name__.lower()
+
+    @staticmethod
+    def forward(ctx, *arrays, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, gy):
+        raise NotImplementedError
+
+
+def _name_the_op(cls, inputs, error):
+    """Prefix a NumPy error from inside forward with the op's name and input shapes."""
+    message = str(error)
+    prefix = cls.name() + ":"
+    if message.startswith(prefix):
+        return error
+    shapes = " and ".join(str(x.shape) for x in inputs)
+    if "broadcast" in message and len(inputs) == 2:
+        return ValueError(f"{prefix} shapes {shapes} cannot be broadcast together "
+                          f"(from the right, each pair of sizes must be equal or contain a 1)")
+    return type(error)(f"{prefix} {message} (input shapes {shapes})")
+
+
+# --- anomaly detection --------------------------------------------------------
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Raise at the first op whose forward or backward produces NaN or Inf (this thread).
+
+    The error names the op, its input shapes, the pass (forward or backward)
+    and the line of user code that created the op. The line is captured only
+    while detection is on, so normal runs pay nothing.
+
+    >>> import tinygrad_ko as tk
+    >>> x = tk.Tensor([0.0, 1.0], requires_grad=True)
+    >>> with tk.detect_anomaly():
+    ...     y = x.log()
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: log produced -inf in forward ...
+    """
+    previous = _state.anomaly
+    _state.anomaly = True
+    try:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            yield
+    finally:
+        _state.anomaly = previous
+
+
+def _user_line():
+    """'file:line: code' of the innermost frame outside this package."""
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if not frame.filename.startswith(package_dir):
+            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+    return "<unknown>"
+
+
+def _bad_value(array):
+    """'nan', 'inf' or '-inf' if the array holds one, else None."""
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return None
+    if np.isnan(array).any():
+        return "nan"
+    return "inf" if np.isposinf(array).any() else "-inf"
+
+
+def _check_forward(ctx, cls, inputs, data):
+    if _state.in_backward:
+        return  # ops run by a backward are checked as that op's gradients
+    ctx._created_at = _user_line()
+    bad = _bad_value(data)
+    if bad is not None and all(_bad_value(x.data) is None for x in inputs):
+        shapes = ", ".join(str(x.shape) for x in inputs)
+        raise FloatingPointError(
+            f"{cls.name()} produced {bad} in forward (input shapes {shapes}); "
+            f"created at {ctx._created_at}")
+
+
+def _check_backward(ctx, gy, grads):
+    if _bad_value(gy.data) is not None:
+        return  # the bad value came from further down; its op was named there
+    for i, gx in enumerate(grads):
+        bad = None if gx is None else _bad_value(gx.data)
+        if bad is not None:
+            shapes = ", ".join(str(x.shape) for x in ctx.inputs)
+            created = getattr(ctx, "_created_at", "<created before detect_anomaly>")
+            raise FloatingPointError(
+                f"{type(ctx).name()} produced {bad} in backward, in the gradient of input {i} "
+                f"(input shapes {shapes}); created at {created}")
+
+
+# --- backprop -----------------------------------------------------------------
+
+
+def toposort(roots):
+    """Tensors that lead to the roots, each after all its inputs. Iterative: deep graphs are fine."""
+    order, seen = [], set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))  # come back once its inputs are placed
+        ctx = t._ctx
+        if ctx is not None:
+            stack.extend([(x, False) for x in ctx.inputs if x.requires_grad])
+    return order
+
+
+def backprop(roots, root_grads, targets, create_graph=False):
+    """The chain rule from ``roots`` back to ``targets``.
+
+    Returns a list with the gradient Tensor of each target (None where no path
+    leads to it). Intermediate gradients are dropped as soon as they are used.
+    """
+    order = toposort(roots)
+    grads = {}
+    for root, g in zip(roots, root_grads):
+        previous = grads.get(id(root))
+        grads[id(root)] = g if previous is None else previous + g
+    keep = {id(t) for t in targets}
+    state = _state
+    was_in_backward = state.in_backward
+    with _grad_mode(create_graph):
+        state.in_backward = True
+        try:
+            for t in reversed(order):
+                ctx = t._ctx
+                if ctx is None:
+                    continue
+                g = grads.get(id(t)) if id(t) in keep else grads.pop(id(t), None)
+                if g is None:
+                    continue
+                _backward_one(ctx, g, grads, state.anomaly)
+        finally:
+            state.in_backward = was_in_backward
+    return [grads.get(id(t)) for t in targets]
+
+
+def _backward_one(ctx, g, grads, anomaly):
+    """Run one Function's backward and add its input gradients into ``grads``."""
+    gxs = type(ctx).backward(ctx, g)
+    if not isinstance(gxs, tuple):
+        gxs = (gxs,)
+    if anomaly:
+        _check_backward(ctx, g, gxs)
+    for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
+        if gx is None or not needed:
+            continue
+        if gx.shape != x.shape:
+            gx = ops.SumTo.apply(gx, shape=x.shape)  # undo broadcasting, in one place for all ops
+        if gx.dtype != x.dtype:
+            gx = gx.astype(x.dtype)
+        previous = grads.get(id(x))
+        grads[id(x)] = gx if previous is None else previous + gx  # never +=: gx may be shared
+
+
+def _as_grad(grad, like, where):
+    """Check and convert a user-given output gradient to a Tensor of ``like``'s shape and dtype."""
+    g = grad if isinstance(grad, Tensor) else Tensor(np.asarray(grad))
+    if g.shape != like.shape:
+        raise ValueError(
+            f"{where}: grad has shape {g.shape} but the tensor has shape {like.shape}; "
+            f"pass a gradient of shape {like.shape}")
+    if g.dtype != like.dtype:
+        g = g.astype(like.dtype)
+    return g
+
+
+def _implicit_grad(t, where):
+    if t.size != 1:
+        raise ValueError(
+            f"{where}: grad can be created implicitly only for a one-element tensor, "
+            f"but this tensor has shape {t.shape}; pass grad= of shape {t.shape} "
+            f"(or reduce it first, e.g. .sum())")
+    return Tensor(np.ones_like(t.data))
+
+
+def _check_requires_grad(t, where):
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{where}: the tensor does not require grad and has no grad_fn; "
+            f"create its leaves with requires_grad=True (and not under no_grad())")
+
+
+def tensor_backward(t, grad=None, create_graph=False):
+    """Implementation of ``Tensor.backward``: accumulate into the leaves' ``.grad``."""
+    _check_requires_grad(t, "backward")
+    g = _implicit_grad(t, "backward") if grad is None else _as_grad(grad, t, "backward")
+    handed_out = {id(g.data)}  # the user's own gradient array never becomes a .grad
+    leaves = [x for x in toposort([t]) if x._ctx is None]
+    for leaf, lg in zip(leaves, backprop([t], [g], leaves, create_graph)):
+        if lg is None:
+            continue
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + lg
+            continue
+        data = lg.data
+        # Two leaves' .grad must never share memory (y = a + b hands both the same array),
+        # and a .grad must be writable (a broadcast view is not).
+        if data.base is not None or id(data) in handed_out or not data.flags.writeable:
+            lg = lg.clone()
+        handed_out.add(id(lg.data))
+        leaf.grad = lg if create_graph else lg.detach()
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned; no ``.grad`` is touched.
+
+    outputs: a Tensor or a sequence of Tensors; grad_outputs: matching
+    gradients (Tensors or ndarrays), needed for outputs with more than one
+    element. inputs: a Tensor or a sequence of Tensors that require grad.
+    Returns a tuple with one gradient Tensor per input (shape of that input).
+    An input that the outputs do not depend on raises ``ValueError`` unless
+    ``allow_unused=True``, which gives None for it.
+
+    >>> import tinygrad_ko as tk
+    >>> x = tk.Tensor(3.0, requires_grad=True)
+    >>> (gx,) = tk.grad(x ** 2, x, create_graph=True)
+    >>> gx
+    Tensor(6., grad_fn=<Mul>)
+    >>> tk.grad(gx, x)
+    (Tensor(2.),)
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for i, x in enumerate(inputs):
+        _check_requires_grad(x, f"grad (input {i})")
+    for out in outputs:
+        _check_requires_grad(out, "grad (output)")
+    root_grads = [_implicit_grad(o, "grad") if g is None else _as_grad(g, o, "grad")
+                  for o, g in zip(outputs, grad_outputs)]
+    results = backprop(outputs, root_grads, inputs, create_graph)
+    for i, g in enumerate(results):
+        if g is None and not allow_unused:
+            raise ValueError(
+                f"grad: input {i} (shape {inputs[i].shape}) is not used to compute the outputs; "
+                f"pass allow_unused=True to get None for it")
+    if not create_graph:
+        results = [None if g is None else g.detach() for g in results]
+    return tuple(results)
+
+
+from . import ops  # noqa: E402  (ops.py builds on Function, defined above)

@@ -1,0 +1,265 @@
+"""Activations and losses, as in the book's ``common/functions.py``, differentiable.
+
+Every function accepts ndarrays as well as Tensors (as the book's do) and
+returns a Tensor; ``np.asarray(result)`` gives the array. Softmax, log-softmax
+and the fused softmax-cross-entropy are primitives because their composites
+overflow: they subtract the row maximum first, so logits of 1e4 are fine.
+
+>>> import numpy as np
+>>> import tinygrad_ko.functional as F
+>>> F.softmax(np.array([0.3, 2.9, 4.0]))
+Tensor([0.01821127, 0.24519181, 0.73659691])
+"""
+
+import numpy as np
+
+from . import ops
+from .autograd import Function, is_grad_enabled
+from .tensor import Tensor
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _targets(t):
+    """Targets as a Tensor; lists of ints stay integer labels (Tensor() would make them float)."""
+    return t if isinstance(t, Tensor) else Tensor(np.asarray(t))
+
+
+# --- activations ---
+
+
+def relu(x):
+    """max(x, 0), elementwise; its gradient at 0 is 0 (as PyTorch and the book)."""
+    return ops.ReLU.apply(_tensor(x))
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), elementwise, finite with a finite gradient for any finite x."""
+    return ops.Sigmoid.apply(_tensor(x))
+
+
+def tanh(x):
+    """tanh(x), elementwise."""
+    return ops.Tanh.apply(_tensor(x))
+
+
+def exp(x):
+    """exp(x), elementwise."""
+    return ops.Exp.apply(_tensor(x))
+
+
+def log(x):
+    """Natural log, elementwise."""
+    return ops.Log.apply(_tensor(x))
+
+
+def sqrt(x):
+    """Square root, elementwise."""
+    return ops.Sqrt.apply(_tensor(x))
+
+
+def linear(x, W, b=None):
+    """x @ W + b, the book's Affine layer.  x: (N, in) or (..., in), W: (in, out), b: (out,).
+
+    >>> linear(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)).shape
+    (2, 4)
+    """
+    x, W = _tensor(x), _tensor(W)
+    if b is None:
+        return x @ W
+    return ops.Linear.apply(x, W, _tensor(b))
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max)) along ``axis``.
+
+    dx = y * (gy - sum(gy * y, axis)).  Uses the output.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    @staticmethod
+    def backward(ctx, gy):
+        y = ctx.output
+        return y * (gy - (gy * y).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along ``axis`` (log-sum-exp with the maximum subtracted).
+
+    dx = gy - exp(y) * sum(gy, axis).  Uses the output.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        z = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+        return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+    @staticmethod
+    def backward(ctx, gy):
+        y = ctx.output
+        return gy - y.exp() * gy.sum(axis=ctx.axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``; never overflows (the row maximum is subtracted first)."""
+    return Softmax.apply(_tensor(x), axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along ``axis``, computed stably as x - logsumexp(x)."""
+    return LogSoftmax.apply(_tensor(x), axis=axis)
+
+
+# --- losses ---
+
+
+def check_targets(op, y, t):
+    """Raise a clear error unless ``t`` is labels (shape y.shape[:-1]) or one-hot (y's shape)."""
+    if y.ndim == 0:
+        raise ValueError(f"{op}: needs scores of at least one dimension (classes last), got a 0-d tensor")
+    classes = y.shape[-1]
+    if t.dtype.kind in "iu":
+        if t.shape != y.shape[:-1]:
+            raise ValueError(
+                f"{op}: integer labels must have shape {y.shape[:-1]} (one per row of {y.shape}), "
+                f"got {t.shape}; for one-hot targets pass a float array of shape {y.shape}")
+        bad = np.flatnonzero((t < 0) | (t >= classes))
+        if bad.size:
+            where = np.unravel_index(bad[0], t.shape) if t.ndim else ()
+            raise ValueError(
+                f"{op}: label {t[where]} at index {tuple(int(i) for i in where)} is out of range "
+                f"for {classes} classes (labels must be 0 to {classes - 1})")
+    elif t.dtype.kind == "f":
+        if t.shape != y.shape:
+            raise ValueError(
+                f"{op}: one-hot targets must have the shape of the scores {y.shape}, got {t.shape}; "
+                f"for class labels pass an integer array of shape {y.shape[:-1]}")
+    else:
+        raise TypeError(f"{op}: targets must be integer labels or float one-hot, got dtype {t.dtype}")
+
+
+def _one_hot(labels, classes, dtype):
+    out = np.zeros(labels.shape + (classes,), dtype=dtype)
+    np.put_along_axis(out, labels[..., None].astype(np.intp), 1, axis=-1)
+    return out
+
+
+class SoftmaxCrossEntropy(Function):
+    """loss = mean over rows of -sum(t * log_softmax(x)), classes on the last axis; fused.
+
+    t: integer labels (shape x.shape[:-1]) or one-hot / probabilities (x's shape).
+    dx = (softmax(x) * sum(t) - t) / N * gy, which is (softmax - onehot) / N
+    for one-hot t. Saves the softmax probabilities and the row count N.
+    """
+
+    op_name = "softmax_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, t):
+        check_targets("softmax_cross_entropy", x, t)
+        z = x - x.max(axis=-1, keepdims=True, initial=-np.inf)
+        exp_z = np.exp(z)
+        sum_exp = exp_z.sum(axis=-1, keepdims=True)
+        log_p = z - np.log(sum_exp)
+        ctx.rows = x.size // x.shape[-1] if x.shape[-1] else 0
+        ctx.is_labels = t.dtype.kind in "iu"
+        ctx.probs = exp_z / sum_exp
+        if ctx.is_labels:
+            picked = np.take_along_axis(log_p, t[..., None].astype(np.intp), axis=-1)
+            total = -picked.sum()
+        else:
+            total = -(t * log_p).sum()
+        return np.asarray(total / ctx.rows, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, t = ctx.inputs
+        # Under create_graph the probabilities must be a recorded function of x.
+        probs = Softmax.apply(x, axis=-1) if is_grad_enabled() else Tensor(ctx.probs)
+        scale = gy / ctx.rows
+        if ctx.is_labels:
+            gx = (probs - _one_hot(t.data, x.shape[-1], x.dtype)) * scale
+            return gx, None
+        gx = (probs * t.sum(axis=-1, keepdims=True) - t) * scale if ctx.needs_input_grad[0] else None
+        gt = -LogSoftmax.apply(x, axis=-1) * scale if ctx.needs_input_grad[1] else None
+        return gx, gt
+
+
+def softmax_cross_entropy(logits, t):
+    """Mean cross-entropy of softmax(logits) against ``t``, fused and stable.
+
+    logits: (N, C) or (C,); t: integer labels of shape (N,) / () or one-hot of
+    logits' shape. Returns a 0-d Tensor. Its gradient is (softmax - onehot) / N,
+    the book's SoftmaxWithLoss without the 1e-7 floor.
+
+    >>> softmax_cross_entropy(np.array([[1e4, 0.0]]), np.array([1]))
+    Tensor(10000.)
+    """
+    logits, t = _tensor(logits), _targets(t)
+    if t.shape == logits.shape and not t.requires_grad:
+        t = Tensor(t.data.astype(logits.dtype, copy=False))  # one-hot, maybe given as integers
+    return SoftmaxCrossEntropy.apply(logits, t)
+
+
+def cross_entropy_error(y, t):
+    """The book's cross-entropy of probabilities ``y``: -sum(log(y[t] + 1e-7)) / N.
+
+    y: (N, C) or (C,) probabilities; t: labels or one-hot (converted with
+    argmax, as in the book). The ``+ 1e-7`` keeps log finite at y = 0; it also
+    puts a floor of about 1e-7 under the gradient's accuracy, which is why
+    ``softmax_cross_entropy`` is preferred for training.
+
+    >>> y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+    >>> t = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    >>> round(cross_entropy_error(np.array(y), np.array(t)).item(), 6)
+    0.510825
+    """
+    y, t = _tensor(y), _targets(t).data
+    if y.ndim == 1:
+        y = y.reshape(1, y.size)
+        t = t.reshape(1, t.size) if t.size == y.size else t.reshape(1)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    check_targets("cross_entropy_error", y, t)
+    batch_size = y.shape[0]
+    return -(y[np.arange(batch_size), t] + 1e-7).log().sum() / batch_size
+
+
+def _targets_like(op, y, t):
+    """``t`` as a float Tensor of y's shape: one-hot (any dtype) as is, integer labels made one-hot."""
+    t = _targets(t)
+    if t.shape == y.shape:
+        return t if t.requires_grad else Tensor(t.data.astype(y.dtype, copy=False))
+    check_targets(op, y, t.data)  # raises unless these are valid labels
+    return Tensor(_one_hot(t.data, y.shape[-1], y.dtype))
+
+
+def sum_squared_error(y, t):
+    """The book's loss 0.5 * sum((y - t)**2) (summed, not averaged over the batch).
+
+    t: same shape as y, or integer labels (made one-hot).
+
+    >>> y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+    >>> round(sum_squared_error(np.array(y), np.array(2)).item(), 6)
+    0.0975
+    """
+    y = _tensor(y)
+    return ((y - _targets_like("sum_squared_error", y, t)) ** 2).sum() * 0.5
+
+
+def mean_squared_error(y, t):
+    """mean((y - t)**2) over all elements, as PyTorch's ``MSELoss``.
+
+    t: same shape as y, or integer labels (made one-hot).
+    """
+    y = _tensor(y)
+    return ((y - _targets_like("mean_squared_error", y, t)) ** 2).mean()
