@@ -196,7 +196,7 @@ def _mismatch_message(where, i, inputs, outputs, analytic, numerical, atol, rtol
     excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
     excess = np.where(np.isnan(excess), np.inf, excess)
     row, col = np.unravel_index(np.argmax(excess), excess.shape)
-    a, n = analytic[row, col], numerical[row, col]
+    a, n = float(analytic[row, col]), float(numerical[row, col])
     abs_err = abs(a - n)
     rel_err = abs_err / abs(n) if n != 0 else float("inf")
     element = tuple(int(k) for k in np.unravel_index(col, inputs[i].shape))
