@@ -1,0 +1,280 @@
+"""Draw the computational graph that made a tensor (the book's chapter 5 pictures).
+
+``to_dot(y)`` returns the graph as Graphviz DOT text: one box per operation
+(``mul``, ``add``...), one oval per tensor (its shape, and on request its values
+and gradient), arrows input -> op -> output. In Jupyter the result draws itself;
+``draw(y, "graph.svg")`` writes an SVG or PNG file. Drawing needs Graphviz's
+``dot`` program (``apt install graphviz``, ``brew install graphviz``, or
+https://graphviz.org/download/); making the DOT text needs nothing but NumPy.
+
+Tensor styles: a leaf that requires grad (a parameter, the book's ``apple``) is
+filled; a constant (``x * 2.0``, or a tensor without ``requires_grad``) is
+dashed and grey; the tensor you asked for has a double border.
+
+>>> import tinygrad_ko as tk
+>>> from tinygrad_ko.viz import to_dot
+>>> apple = tk.Tensor(100.0, requires_grad=True)
+>>> price = apple * 2.0 * 1.1
+>>> dot = to_dot(price, show_data=True, names={"apple": apple})
+>>> dot.count('label="mul"')
+2
+"""
+
+import numbers
+import os
+import shutil
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["to_dot", "draw", "DotGraph"]
+
+MAX_ELEMENTS = 10   # show_data/show_grad print values of tensors with at most this many elements
+DIGITS = 4          # significant digits of printed values: 220.00000000000003 -> 220
+
+_RANKDIRS = ("LR", "RL", "TB", "BT")
+_FORMATS = {".svg": "svg", ".png": "png"}   # file suffix -> dot's -T format
+
+# DOT attributes of each kind of node.
+_OP_STYLE = 'shape=box, style="rounded,filled", fillcolor="#dbe8ff"'
+_PARAM_STYLE = 'style=filled, fillcolor="#ffe2a8"'        # leaf with requires_grad=True
+_CONST_STYLE = 'style=dashed, color=gray50, fontcolor=gray30'  # requires_grad=False
+_ROOT_STYLE = "peripheries=2"                             # the tensor to_dot was called on
+
+_NO_DOT = (
+    "Graphviz's `dot` program was not found on PATH; it is needed to render the graph. "
+    "Install Graphviz: `sudo apt install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install graphviz`, or see https://graphviz.org/download/ (Windows and "
+    "others). Note that `pip install graphviz` installs only a Python wrapper, not `dot`. "
+    "Without Graphviz you can still print to_dot(...) and paste the text into an online "
+    "Graphviz viewer.")
+
+
+class DotGraph(str):
+    """Graphviz DOT text (a ``str``) that Jupyter shows as a picture.
+
+    ``_repr_svg_`` renders it with ``dot``; when ``dot`` is not installed it
+    returns None and Jupyter shows the text instead. ``draw(path)`` writes
+    an ``.svg`` or ``.png`` file.
+
+    >>> g = DotGraph('digraph { a -> b; }')
+    >>> g.startswith("digraph")
+    True
+    """
+
+    __slots__ = ()
+
+    def _repr_svg_(self):
+        if shutil.which("dot") is None:
+            return None   # Jupyter falls back to the text
+        return _run_dot(self, "svg").decode("utf-8")
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(str(self))   # IPython's plain-text view: the DOT lines, not one quoted line
+
+    def draw(self, path):
+        """Render to ``path`` (``.svg`` or ``.png``) with Graphviz's ``dot``; return ``path``.
+
+        Raises ValueError for another suffix and RuntimeError when ``dot``
+        is missing or fails.
+        """
+        fmt = _format_of(path)
+        data = _run_dot(self, fmt)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+
+def to_dot(tensor, show_data=False, show_grad=False, names=None, rankdir="LR",
+           max_elements=MAX_ELEMENTS):
+    """The graph of operations that made ``tensor``, as Graphviz DOT text.
+
+    tensor: the Tensor whose history to draw (e.g. the loss).
+    show_data: print each tensor's values (only for tensors with at most
+    ``max_elements`` elements; larger ones show their shape only).
+    show_grad: print each tensor's ``.grad`` likewise, where it is set (after
+    ``backward()``: the leaves that require grad).
+    names: a dict ``{"apple": apple, ...}`` whose names label those tensors;
+    entries whose value is not a Tensor are ignored.
+    rankdir: direction of the arrows: "LR" (left to right), "TB", "RL" or "BT".
+
+    Returns a DotGraph: a str that draws itself in Jupyter and has ``.draw(path)``.
+    The graph walk is iterative, so deep graphs are fine.
+
+    The book's apple example (figure 5-16):
+
+    >>> import tinygrad_ko as tk
+    >>> from tinygrad_ko.viz import to_dot
+    >>> apple = tk.Tensor(100.0, requires_grad=True)
+    >>> apple_num = tk.Tensor(2.0, requires_grad=True)
+    >>> tax = tk.Tensor(1.1, requires_grad=True)
+    >>> price = apple * apple_num * tax
+    >>> price.backward()
+    >>> print(to_dot(price, show_data=True, show_grad=True,
+    ...              names={"apple": apple, "tax": tax, "price": price}))
+    digraph {
+      rankdir=LR;
+      t0 [label="apple\\n()\\n100\\ngrad 2.2", style=filled, fillcolor="#ffe2a8"];
+      t1 [label="()\\n2\\ngrad 110", style=filled, fillcolor="#ffe2a8"];
+      t2 [label="()\\n200"];
+      f2 [label="mul", shape=box, style="rounded,filled", fillcolor="#dbe8ff"];
+      t0 -> f2;
+      t1 -> f2;
+      f2 -> t2;
+      t3 [label="tax\\n()\\n1.1\\ngrad 200", style=filled, fillcolor="#ffe2a8"];
+      t4 [label="price\\n()\\n220", peripheries=2];
+      f4 [label="mul", shape=box, style="rounded,filled", fillcolor="#dbe8ff"];
+      t2 -> f4;
+      t3 -> f4;
+      f4 -> t4;
+    }
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"to_dot: expected a Tensor, got {type(tensor).__name__}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"to_dot: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
+    labels = _names_by_id(names)
+
+    order = _walk(tensor)
+    node_of = {}   # id(tensor) -> its node name; the walk holds every tensor, so ids stay unique
+    lines = ["digraph {", f"  rankdir={rankdir};"]
+    for i, t in enumerate(order):
+        node_of[id(t)] = f"t{i}"
+        label = _tensor_label(t, labels.get(id(t)), show_data, show_grad, max_elements)
+        lines.append(f"  t{i} [label={_quote(label)}{_tensor_style(t, t is tensor)}];")
+        ctx = t._ctx
+        if ctx is not None:
+            lines.append(f"  f{i} [label={_quote(_op_label(ctx))}, {_OP_STYLE}];")
+            for x in ctx.inputs:   # an input used twice (x * x) gets two arrows
+                lines.append(f"  {node_of[id(x)]} -> f{i};")
+            lines.append(f"  f{i} -> t{i};")
+    lines.append("}")
+    return DotGraph("\n".join(lines) + "\n")
+
+
+def draw(tensor, path, **to_dot_kwargs):
+    """Write the graph of ``tensor`` to ``path`` as SVG or PNG (from the suffix); return ``path``.
+
+    Keyword arguments go to ``to_dot`` (``show_data``, ``show_grad``, ``names``,
+    ``rankdir``). Needs Graphviz's ``dot`` program: without it this raises
+    RuntimeError saying how to install it. Another suffix raises ValueError.
+
+    >>> import tinygrad_ko as tk
+    >>> from tinygrad_ko.viz import draw
+    >>> x = tk.Tensor(3.0, requires_grad=True)
+    >>> draw(x * x, "graph.pdf")
+    Traceback (most recent call last):
+    ...
+    ValueError: draw: cannot write 'graph.pdf': the file name must end in .svg or .png
+    """
+    _format_of(path)   # check the suffix before any work
+    return to_dot(tensor, **to_dot_kwargs).draw(path)
+
+
+# --- helpers ---
+
+
+def _walk(root):
+    """Every tensor that leads to root, constants included, each after its inputs. Iterative."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))   # come back once its inputs are placed
+        if t._ctx is not None:
+            # reversed: the first input is taken first, so numbering follows the code's order
+            stack.extend([(x, False) for x in reversed(t._ctx.inputs)])
+    return order
+
+
+def _names_by_id(names):
+    if names is None:
+        return {}
+    if not hasattr(names, "items"):
+        raise TypeError(f"to_dot: names must be a dict like {{'apple': apple}}, "
+                        f"got {type(names).__name__}")
+    labels = {}
+    for name, value in names.items():
+        if isinstance(value, Tensor):
+            previous = labels.get(id(value))
+            labels[id(value)] = str(name) if previous is None else f"{previous}, {name}"
+    return labels
+
+
+def _tensor_label(t, name, show_data, show_grad, max_elements):
+    lines = [] if name is None else [name]
+    shape = str(t.shape)
+    lines.append(shape if t.dtype == np.float64 else f"{shape} {t.dtype}")
+    if show_data and t.size <= max_elements:
+        lines.append(_format_values(t.data))
+    if show_grad and t.grad is not None and t.grad.size <= max_elements:
+        lines.append("grad " + _format_values(np.asarray(t.grad.data)))
+    return "\n".join(lines)
+
+
+def _format_values(array):
+    """Compact NumPy-style text: 100, 1.1, 220 (not 100., 220.00000000000003)."""
+    formatter = None
+    if array.dtype.kind == "f":
+        formatter = {"float_kind": lambda v: f"{v:.{DIGITS}g}"}
+    return np.array2string(array, separator=", ", formatter=formatter, max_line_width=60)
+
+
+def _op_label(ctx):
+    label = type(ctx).name()
+    exponent = getattr(ctx, "exponent", None)   # pow keeps its exponent on ctx, not in inputs
+    if isinstance(exponent, numbers.Real):
+        label += f"\n** {exponent:g}"
+    return label
+
+
+def _tensor_style(t, is_root):
+    if not t.requires_grad:
+        style = _CONST_STYLE
+    elif t._ctx is None:
+        style = _PARAM_STYLE
+    else:
+        style = ""
+    if is_root:
+        style = f"{style}, {_ROOT_STYLE}" if style else _ROOT_STYLE
+    return f", {style}" if style else ""
+
+
+def _quote(text):
+    """A DOT double-quoted string. Backslashes are doubled so that Graphviz shows them
+    literally (it reads \\n, \\l, \\N... in labels as escapes); newlines become \\n."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def _format_of(path):
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in _FORMATS:
+        raise ValueError(f"draw: cannot write {os.fspath(path)!r}: "
+                         f"the file name must end in .svg or .png")
+    return _FORMATS[suffix]
+
+
+def _run_dot(dot_text, fmt):
+    """Run Graphviz's dot (never through a shell) and return the rendered bytes."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError(_NO_DOT)
+    import subprocess   # here, not at the top: importing tinygrad_ko stays light
+
+    try:
+        done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"),
+                              capture_output=True, check=True)
+    except subprocess.CalledProcessError as error:
+        message = error.stderr.decode("utf-8", errors="replace").strip()
+        raise RuntimeError(f"Graphviz's dot failed (exit status {error.returncode}): "
+                           f"{message}") from error
+    return done.stdout
