@@ -225,10 +225,11 @@ def cross_entropy_error(y, t):
     """
     y, t = _tensor(y), _targets(t).data
     if y.ndim == 1:
+        one_hot = t.shape == y.shape
         y = y.reshape(1, y.size)
-        t = t.reshape(1, t.size) if t.size == y.size else t.reshape(1)
-    if t.size == y.size:
-        t = t.argmax(axis=1)
+        t = t.reshape(1, -1) if one_hot else t.reshape(1)
+    if t.shape == y.shape:  # one-hot rows, as the book's t.size == y.size test
+        t = t.argmax(axis=-1)
     check_targets("cross_entropy_error", y, t)
     batch_size = y.shape[0]
     return -(y[np.arange(batch_size), t] + 1e-7).log().sum() / batch_size

@@ -325,8 +325,9 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        ctx.axes = axes
-        return np.transpose(x, axes)
+        y = np.transpose(x, axes)  # NumPy checks the permutation
+        ctx.axes = None if axes is None else tuple(int(a) % x.ndim for a in axes)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
