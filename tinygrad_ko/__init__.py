@@ -9,10 +9,12 @@
 Tensor([2., 4., 6.])
 """
 
-from . import functional
+from . import datasets, functional, nn, optim, viz
+from .io import load, save
 from .autograd import Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from .numerical import (GradcheckError, gradcheck, gradgradcheck, gradient_descent,
                         numerical_diff, numerical_gradient)
+from .models import MultiLayerNet, SimpleNet, TwoLayerNet
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -21,4 +23,5 @@ __all__ = [
     "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "functional", "numerical_diff", "numerical_gradient", "gradient_descent",
     "gradcheck", "gradgradcheck", "GradcheckError",
+    "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "optim", "save", "load", "datasets", "viz",
 ]

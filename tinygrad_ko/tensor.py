@@ -208,6 +208,28 @@ class Tensor:
                 f"for a tensor exponent write (y * x.log()).exp()")
         return ops.Pow.apply(self, exponent=exponent)
 
+    # --- in place, for updates such as w -= lr * w.grad (not recorded) ---
+
+    def _in_place(self, ufunc, other):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"in-place {ufunc.__name__} on a tensor that requires grad would not be recorded; "
+                f"do it under tk.no_grad() (as an optimizer step does), or write x = x - y")
+        ufunc(self.data, _raw(other), out=self.data)
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(np.add, other)
+
+    def __isub__(self, other):
+        return self._in_place(np.subtract, other)
+
+    def __imul__(self, other):
+        return self._in_place(np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._in_place(np.true_divide, other)
+
     # --- comparisons: plain boolean ndarrays, no gradient ---
 
     def __eq__(self, other):

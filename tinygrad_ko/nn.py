@@ -1,0 +1,162 @@
+"""Modules: objects that own parameters and compute with them (PyTorch's ``nn``, simplified).
+
+A parameter is a leaf Tensor that requires grad, assigned as an attribute of
+a Module. Modules assigned as attributes are searched too, so names nest:
+``Sequential(Linear(2, 3))`` has the parameters ``0.W`` and ``0.b``.
+
+>>> import numpy as np
+>>> import tinygrad_ko as tk
+>>> model = tk.nn.Sequential(tk.nn.Linear(4, 3), tk.nn.ReLU(), tk.nn.Linear(3, 2))
+>>> [name for name, _ in model.named_parameters()]
+['0.W', '0.b', '2.W', '2.b']
+>>> model(np.ones((5, 4))).shape
+(5, 2)
+"""
+
+import numpy as np
+
+from . import functional as F
+from .tensor import Tensor
+
+
+class Module:
+    """Base class: subclasses set parameters and sub-modules as attributes and define ``forward``."""
+
+    def __init__(self):
+        pass  # kept so that subclasses can call super().__init__() as in PyTorch
+
+    def forward(self, *args):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def named_parameters(self, prefix=""):
+        """(name, Tensor) for every parameter, sub-modules' included, in assignment order."""
+        seen = set()
+        for name, value in vars(self).items():
+            if isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    yield prefix + name, value
+            elif isinstance(value, Module):
+                for sub_name, p in value.named_parameters(prefix + name + "."):
+                    if id(p) not in seen:
+                        seen.add(id(p))
+                        yield sub_name, p
+
+    def parameters(self):
+        """The parameter Tensors, in the order of ``named_parameters()``."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self):
+        """Forget every parameter's gradient."""
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self):
+        """{name: copy of the parameter's array}, named as ``named_parameters()``."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict):
+        """Copy arrays into the parameters, in place (so views like ``params`` stay valid).
+
+        Checks names, shapes and dtypes first and raises one ValueError listing
+        every mismatch; nothing is changed unless everything matches.
+        """
+        own = dict(self.named_parameters())
+        problems = []
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = np.asarray(state_dict[name].data if isinstance(state_dict[name], Tensor)
+                               else state_dict[name])
+            if value.shape != p.shape:
+                problems.append(f"{name}: shape {value.shape} in the state dict, {p.shape} in the model")
+            elif value.dtype != p.dtype:
+                problems.append(f"{name}: dtype {value.dtype} in the state dict, {p.dtype} in the model")
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+        for name, p in own.items():
+            p.data[...] = np.asarray(state_dict[name].data if isinstance(state_dict[name], Tensor)
+                                     else state_dict[name])
+
+
+class Linear(Module):
+    """y = x @ W + b, the book's Affine layer.  x: (N, in_features) -> y: (N, out_features).
+
+    W: (in_features, out_features) and b: (out_features,) (the book's layout),
+    both drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)) as PyTorch
+    does, using ``np.random`` (so ``np.random.seed`` makes it repeatable).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
+        super().__init__()
+        bound = 1.0 / np.sqrt(in_features) if in_features else 0.0
+        self.W = Tensor(np.random.uniform(-bound, bound, (in_features, out_features)).astype(dtype),
+                        requires_grad=True)
+        if bias:
+            self.b = Tensor(np.random.uniform(-bound, bound, out_features).astype(dtype),
+                            requires_grad=True)
+        else:
+            self.b = None
+
+    def forward(self, x):
+        return F.linear(x, self.W, self.b)
+
+    def __repr__(self):
+        return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, bias={self.b is not None})"
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+    def __repr__(self):
+        return "ReLU()"
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+    def __repr__(self):
+        return "Sigmoid()"
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(a, b)(x) == b(a(x))``. Index it like a list."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            setattr(self, str(i), module)
+        self._count = len(modules)
+
+    def __getitem__(self, i):
+        return getattr(self, str(range(self._count)[i]))
+
+    def __len__(self):
+        return self._count
+
+    def __iter__(self):
+        return (self[i] for i in range(self._count))
+
+    def forward(self, x):
+        for module in self:
+            x = module(x)
+        return x
+
+    def __repr__(self):
+        inner = "\n".join(f"  ({i}): {m!r}" for i, m in enumerate(self))
+        return f"Sequential(\n{inner}\n)"
