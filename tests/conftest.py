@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -10,3 +11,18 @@ settings.register_profile(
 settings.register_profile("dev", parent=settings.get_profile("ci"), max_examples=10)
 settings.register_profile("intense", parent=settings.get_profile("ci"), max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_blas_thread():
+    """Pin BLAS to one thread for the tests.
+
+    The matrices here are small, and on a shared 2-core machine a two-thread
+    BLAS stalls for milliseconds whenever the other core is busy (a 100x784
+    matmul measured 11.7 ms instead of 0.24 ms), which made the training tests
+    several times slower and their time erratic.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
