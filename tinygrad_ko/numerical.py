@@ -118,6 +118,9 @@ class GradcheckError(RuntimeError):
     """Backprop disagrees with central differences (raised by gradcheck and gradgradcheck)."""
 
 
+GradcheckError.__module__ = "tinygrad_ko"  # tracebacks show tinygrad_ko.GradcheckError, its public name
+
+
 def _flat_outputs(result, where):
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     for out in outputs:
