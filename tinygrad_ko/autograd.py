@@ -225,22 +225,33 @@ def _check_backward(ctx, gy, grads):
 
 
 def toposort(roots):
-    """Tensors that lead to the roots, each after all its inputs. Iterative: deep graphs are fine."""
+    """Tensors that lead to the roots, each after all its inputs. Iterative: deep graphs are fine.
+
+    A depth-first search with an explicit stack of (tensor, iterator over its
+    inputs): a tensor is placed once its iterator is exhausted, i.e. once all
+    its inputs have been placed.
+    """
     order, seen = [], set()
-    stack = [(root, False) for root in roots]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
+    for root in roots:
+        if id(root) in seen:
             continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))  # come back once its inputs are placed
-        ctx = t._ctx
-        if ctx is not None:
-            stack.extend([(x, False) for x in ctx.inputs if x.requires_grad])
+        seen.add(id(root))
+        stack = [(root, _inputs_of(root))]
+        while stack:
+            t, inputs = stack[-1]
+            for x in inputs:
+                if x.requires_grad and id(x) not in seen:
+                    seen.add(id(x))
+                    stack.append((x, _inputs_of(x)))
+                    break
+            else:
+                stack.pop()
+                order.append(t)
     return order
+
+
+def _inputs_of(t):
+    return iter(t._ctx.inputs) if t._ctx is not None else iter(())
 
 
 def backprop(roots, root_grads, targets, create_graph=False):
@@ -249,12 +260,17 @@ def backprop(roots, root_grads, targets, create_graph=False):
     Returns a list with the gradient Tensor of each target (None where no path
     leads to it). Intermediate gradients are dropped as soon as they are used.
     """
-    order = toposort(roots)
     grads = {}
     for root, g in zip(roots, root_grads):
         previous = grads.get(id(root))
         grads[id(root)] = g if previous is None else previous + g
-    keep = {id(t) for t in targets}
+    _run_backward(toposort(roots), grads, {id(t) for t in targets}, create_graph)
+    return [grads.get(id(t)) for t in targets]
+
+
+def _run_backward(order, grads, keep, create_graph):
+    """Walk ``order`` (from toposort) backwards, turning each output gradient in ``grads`` into
+    its inputs' gradients. Gradients of tensors not in ``keep`` are dropped once used."""
     state = _state
     was_in_backward = state.in_backward
     with _grad_mode(create_graph):
@@ -264,31 +280,45 @@ def backprop(roots, root_grads, targets, create_graph=False):
                 ctx = t._ctx
                 if ctx is None:
                     continue
-                g = grads.get(id(t)) if id(t) in keep else grads.pop(id(t), None)
-                if g is None:
-                    continue
-                _backward_one(ctx, g, grads, state.anomaly)
+                key = id(t)
+                g = grads.get(key) if key in keep else grads.pop(key, None)
+                if g is not None:
+                    _backward_one(ctx, g, grads, state.anomaly)
         finally:
             state.in_backward = was_in_backward
-    return [grads.get(id(t)) for t in targets]
 
 
 def _backward_one(ctx, g, grads, anomaly):
     """Run one Function's backward and add its input gradients into ``grads``."""
     gxs = type(ctx).backward(ctx, g)
-    if not isinstance(gxs, tuple):
+    if type(gxs) is not tuple:
         gxs = (gxs,)
     if anomaly:
         _check_backward(ctx, g, gxs)
     for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
         if gx is None or not needed:
             continue
-        if gx.shape != x.shape:
-            gx = ops.SumTo.apply(gx, shape=x.shape)  # undo broadcasting, in one place for all ops
-        if gx.dtype != x.dtype:
-            gx = gx.astype(x.dtype)
-        previous = grads.get(id(x))
-        grads[id(x)] = gx if previous is None else previous + gx  # never +=: gx may be shared
+        if gx.data.shape != x.data.shape:
+            gx = _unbroadcast(ctx, x, gx)
+        if gx.data.dtype != x.data.dtype:
+            gx = gx.astype(x.data.dtype)
+        key = id(x)
+        previous = grads.get(key)
+        grads[key] = gx if previous is None else previous + gx  # never +=: gx may be shared
+
+
+def _unbroadcast(ctx, x, gx):
+    """Sum a gradient of the broadcast shape back to its input's shape: one place for all ops."""
+    try:
+        broadcast = np.broadcast_shapes(gx.shape, x.shape) == gx.shape
+    except ValueError:
+        broadcast = False
+    if not broadcast:
+        i = next(i for i, y in enumerate(ctx.inputs) if y is x)
+        raise RuntimeError(
+            f"{type(ctx).name()}.backward returned a gradient of shape {gx.shape} for input {i} of "
+            f"shape {x.shape}; a gradient must have its input's shape or one that broadcasts from it")
+    return ops.SumTo.apply(gx, shape=x.shape)
 
 
 def _as_grad(grad, like, where):
@@ -324,8 +354,12 @@ def tensor_backward(t, grad=None, create_graph=False):
     _check_requires_grad(t, "backward")
     g = _implicit_grad(t, "backward") if grad is None else _as_grad(grad, t, "backward")
     handed_out = {id(g.data)}  # the user's own gradient array never becomes a .grad
-    leaves = [x for x in toposort([t]) if x._ctx is None]
-    for leaf, lg in zip(leaves, backprop([t], [g], leaves, create_graph)):
+    order = toposort([t])
+    leaves = [x for x in order if x._ctx is None]
+    grads = {id(t): g}
+    _run_backward(order, grads, {id(x) for x in leaves}, create_graph)
+    for leaf in leaves:
+        lg = grads.get(id(leaf))
         if lg is None:
             continue
         if leaf.grad is not None:

@@ -132,8 +132,8 @@ def check_targets(op, y, t):
             raise ValueError(
                 f"{op}: integer labels must have shape {y.shape[:-1]} (one per row of {y.shape}), "
                 f"got {t.shape}; for one-hot targets pass a float array of shape {y.shape}")
-        bad = np.flatnonzero((t < 0) | (t >= classes))
-        if bad.size:
+        if t.size and (t.min() < 0 or t.max() >= classes):
+            bad = np.flatnonzero((t < 0) | (t >= classes))
             where = np.unravel_index(bad[0], t.shape) if t.ndim else ()
             raise ValueError(
                 f"{op}: label {t[where]} at index {tuple(int(i) for i in where)} is out of range "
@@ -148,9 +148,9 @@ def check_targets(op, y, t):
 
 
 def _one_hot(labels, classes, dtype):
-    out = np.zeros(labels.shape + (classes,), dtype=dtype)
-    np.put_along_axis(out, labels[..., None].astype(np.intp), 1, axis=-1)
-    return out
+    out = np.zeros((labels.size, classes), dtype=dtype)
+    out[np.arange(labels.size), labels.reshape(-1)] = 1
+    return out.reshape(labels.shape + (classes,))
 
 
 class SoftmaxCrossEntropy(Function):
@@ -166,18 +166,20 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, t):
         check_targets("softmax_cross_entropy", x, t)
-        z = x - x.max(axis=-1, keepdims=True, initial=-np.inf)
-        exp_z = np.exp(z)
-        sum_exp = exp_z.sum(axis=-1, keepdims=True)
-        log_p = z - np.log(sum_exp)
-        ctx.rows = x.size // x.shape[-1] if x.shape[-1] else 0
+        classes = x.shape[-1]
+        rows = x.reshape(-1, classes)  # one row per sample, whatever the leading axes
+        z = rows - rows.max(axis=1, keepdims=True, initial=-np.inf)
+        probs = np.exp(z)
+        sum_exp = probs.sum(axis=1, keepdims=True)
+        log_sum_exp = np.log(sum_exp)
+        probs /= sum_exp
+        ctx.probs = probs.reshape(x.shape)
+        ctx.rows = rows.shape[0]
         ctx.is_labels = t.dtype.kind in "iu"
-        ctx.probs = exp_z / sum_exp
-        if ctx.is_labels:
-            picked = np.take_along_axis(log_p, t[..., None].astype(np.intp), axis=-1)
-            total = -picked.sum()
+        if ctx.is_labels:  # log p of each true class: z[t] - log(sum(exp(z)))
+            total = (log_sum_exp.sum() - z[np.arange(ctx.rows), t.reshape(-1)].sum())
         else:
-            total = -(t * log_p).sum()
+            total = -(t.reshape(-1, classes) * (z - log_sum_exp)).sum()
         return np.asarray(total / ctx.rows, dtype=x.dtype)
 
     @staticmethod

@@ -39,7 +39,7 @@ class ParamsView(MutableMapping):
         self._module = module
 
     def _tensors(self):
-        return dict(self._module.named_parameters())
+        return self._module.parameter_table()
 
     def __getitem__(self, key):
         return self._tensors()[key].data

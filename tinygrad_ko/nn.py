@@ -19,11 +19,19 @@ from . import functional as F
 from .tensor import Tensor
 
 
+_assignments = 0  # counts attribute assignments on every Module: the parameter tables' cache key
+
+
 class Module:
     """Base class: subclasses set parameters and sub-modules as attributes and define ``forward``."""
 
     def __init__(self):
         pass  # kept so that subclasses can call super().__init__() as in PyTorch
+
+    def __setattr__(self, name, value):
+        global _assignments
+        object.__setattr__(self, name, value)
+        _assignments += 1  # a parameter or sub-module may have changed: rebuild the tables
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -31,23 +39,34 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    def named_parameters(self, prefix=""):
-        """(name, Tensor) for every parameter, sub-modules' included, in assignment order."""
-        seen = set()
+    def parameter_table(self):
+        """{name: Tensor} of every parameter, sub-modules' included, in assignment order.
+
+        Built by walking the attributes, then kept until an attribute of some
+        Module is assigned again (training steps only read it, so they pay nothing).
+        """
+        cached = self.__dict__.get("_parameter_table")
+        if cached is None or cached[0] != _assignments:
+            cached = (_assignments, dict(self._walk_parameters("", set())))
+            self.__dict__["_parameter_table"] = cached  # not via __setattr__: no invalidation
+        return cached[1]
+
+    def _walk_parameters(self, prefix, seen):
         for name, value in vars(self).items():
             if isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
                 if id(value) not in seen:
                     seen.add(id(value))
                     yield prefix + name, value
             elif isinstance(value, Module):
-                for sub_name, p in value.named_parameters(prefix + name + "."):
-                    if id(p) not in seen:
-                        seen.add(id(p))
-                        yield sub_name, p
+                yield from value._walk_parameters(prefix + name + ".", seen)
+
+    def named_parameters(self):
+        """(name, Tensor) for every parameter, sub-modules' included, in assignment order."""
+        return iter(self.parameter_table().items())
 
     def parameters(self):
         """The parameter Tensors, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+        return list(self.parameter_table().values())
 
     def zero_grad(self):
         """Forget every parameter's gradient."""

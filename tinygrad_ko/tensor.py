@@ -319,7 +319,10 @@ def _operand(value, like):
     """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (np.ndarray, np.generic)):
+    kind = type(value)
+    if (kind is float or kind is int) and like.data.dtype.kind == "f":
+        data = np.array(value, dtype=like.data.dtype)  # the common case, kept fast
+    elif isinstance(value, (np.ndarray, np.generic)):
         data = np.asarray(value)
     elif isinstance(value, numbers.Number):
         data = np.asarray(value, dtype=np.result_type(like.data.dtype, value))
