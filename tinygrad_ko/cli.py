@@ -19,14 +19,45 @@ import numpy as np
 OPTIMIZERS = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSprop", "adam": "Adam"}
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _count(text):
+    """A whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
 def _weight_init_std(text):
     """A number, or the name of the book's scaled inits."""
     if text.lower() in ("he", "relu", "xavier", "sigmoid"):
         return text.lower()
     try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or he/xavier, got {text!r}") from None
+        return _positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 or he/xavier, got {text!r}") from None
 
 
 def _hidden_sizes(text):
@@ -43,7 +74,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each default once, and none where the help text explains it (None, flags)."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False):
+        if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 
@@ -77,11 +108,11 @@ def build_parser():
                        help="initial weight scale: a number, he or xavier; default 0.01 for two-layer "
                             "(the book's), he for multi-layer")
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd", help="update rule")
-    train.add_argument("--lr", type=float, default=0.1, help="learning rate (the book's 0.1 for SGD)")
-    train.add_argument("--batch-size", type=int, default=100, help="rows per step")
-    train.add_argument("--iters", type=int, default=10000, help="training steps (the book's iters_num)")
+    train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (the book's 0.1 for SGD)")
+    train.add_argument("--batch-size", type=_positive_int, default=100, help="rows per step")
+    train.add_argument("--iters", type=_count, default=10000, help="training steps (the book's iters_num)")
     train.add_argument("--seed", type=int, default=0, help="seed for the weights and the batches")
-    train.add_argument("--eval-every", type=int, default=1, help="measure accuracy every this many epochs")
+    train.add_argument("--eval-every", type=_positive_int, default=1, help="measure accuracy every this many epochs")
     train.add_argument("--out", default=None,
                        help="folder for curves.png, metrics.json and weights.npz "
                             "(default: runs/<dataset>-<model>-<time>)")
@@ -97,14 +128,14 @@ def build_parser():
                     "training rows and print the mean absolute difference per parameter.",
         formatter_class=_HelpFormatter)
     _add_dataset_argument(check)
-    check.add_argument("--hidden", type=int, default=50, help="hidden size (the book's 50)")
-    check.add_argument("--samples", type=int, default=3, help="training rows (the book's 3)")
+    check.add_argument("--hidden", type=_positive_int, default=50, help="hidden size (the book's 50)")
+    check.add_argument("--samples", type=_positive_int, default=3, help="training rows (the book's 3)")
     check.add_argument("--activation", choices=["sigmoid", "relu"], default="sigmoid",
                        help="hidden activation (sigmoid is smooth, so no kink can disturb the check)")
     check.add_argument("--loss", choices=["softmax_cross_entropy", "cross_entropy_error"],
                        default="softmax_cross_entropy",
                        help="the fused loss, or the book's cross_entropy_error with its +1e-7")
-    check.add_argument("--tolerance", type=float, default=None,
+    check.add_argument("--tolerance", type=_positive_float, default=None,
                        help="largest mean |backprop - numerical| that passes; default 1e-8, or 1e-6 with "
                             "cross_entropy_error (whose +1e-7 sets a floor near 1e-7)")
     check.add_argument("--seed", type=int, default=0, help="seed for the weights")
@@ -115,8 +146,8 @@ def build_parser():
         description="Time a TwoLayerNet training step and per-op overhead against hand-written NumPy, "
                     "in one process, and print the table.",
         formatter_class=_HelpFormatter)
-    bench.add_argument("--seconds", type=float, default=20.0, help="time budget for the measurements")
-    bench.add_argument("--threads", type=int, default=1, help="BLAS threads (needs threadpoolctl)")
+    bench.add_argument("--seconds", type=_positive_float, default=20.0, help="time budget for the measurements")
+    bench.add_argument("--threads", type=_positive_int, default=1, help="BLAS threads (needs threadpoolctl)")
     bench.set_defaults(func=run_bench)
     return parser
 
@@ -244,15 +275,15 @@ def run_gradcheck(args):
         tolerance = 1e-6 if args.loss == "cross_entropy_error" else 1e-8
     print(f"TwoLayerNet {x_train.shape[1]}-{args.hidden}-10 ({args.activation}) on {args.samples} rows of "
           f"{used}; loss {args.loss}")
-    worst = 0.0
+    diffs = []
     for key in grad_numerical:
-        diff = float(np.average(np.abs(grad_backprop[key] - grad_numerical[key])))
-        worst = max(worst, diff)
-        print(f"{key}:{diff:.6g}")
+        diffs.append(float(np.average(np.abs(grad_backprop[key] - grad_numerical[key]))))
+        print(f"{key}:{diffs[-1]:.6g}")
+    worst = max(diffs, key=lambda d: np.inf if np.isnan(d) else d)  # a NaN must fail, not vanish
     if args.loss == "cross_entropy_error":
         print("note: cross_entropy_error takes log(y + 1e-7), but backprop's (softmax - t)/N has no 1e-7, so "
               "the two differ by about 1e-7/y: a floor near 1e-7, not a bug (the fused loss has none).")
-    passed = worst < tolerance
+    passed = bool(worst < tolerance)  # False for NaN
     print(f"{'PASS' if passed else 'FAIL'}: largest mean |backprop - numerical| is {worst:.3g}, "
           f"{'below' if passed else 'not below'} the tolerance {tolerance:g}")
     return 0 if passed else 1

@@ -85,8 +85,7 @@ def save(state_dict, path):
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    _write_atomically(path, folder, arrays)
+    write_atomically(path, lambda f: _write_npz(f, arrays))
 
 
 def _check_state_dict(state_dict):
@@ -131,13 +130,21 @@ def _bad_dtype_reason(dtype):
     return None
 
 
-def _write_atomically(path, folder, arrays):
+def write_atomically(path, write):
+    """Call ``write(file)`` on a temporary file in path's folder, then move it to ``path`` in one step.
+
+    Readers, and a crash or Ctrl-C at any moment, see the old file or the new
+    one, never half of one; the temporary file never outlives a failure.
+    ``tk.save`` uses it, and so do the files ``tinygrad-ko train`` writes.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
     fd, temp_name = _open_anonymous_temp(folder), None
     if fd is None:  # no O_TMPFILE here: fall back to a named, hidden temporary file
         fd, temp_name = _open_named_temp(folder, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())  # the data is on disk before it gets its real name
             if temp_name is None:

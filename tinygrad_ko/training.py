@@ -17,11 +17,11 @@ True
 """
 
 import json
-import os
-import tempfile
 import time
 
 import numpy as np
+
+from .io import write_atomically
 
 
 def train(net, train_data, test_data, optimizer, iters=10000, batch_size=100, gradient="backprop",
@@ -86,25 +86,6 @@ def train(net, train_data, test_data, optimizer, iters=10000, batch_size=100, gr
     history["final_train_accuracy"] = history["train_accuracy"][-1]
     history["final_test_accuracy"] = history["test_accuracy"][-1]
     return history
-
-
-def write_atomically(path, write):
-    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it into place.
-
-    A crash or Ctrl-C leaves either the old file or the new one, never half of one.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
 
 
 def save_json(data, path):

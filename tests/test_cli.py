@@ -1,0 +1,464 @@
+"""The tinygrad-ko command line: help, train, gradcheck, bad arguments and Ctrl-C, all offline.
+
+Most tests call ``tinygrad_ko.cli.main`` in-process; a few run the real
+``python -m tinygrad_ko`` and ``tinygrad-ko`` processes. TINYGRAD_KO_DATA
+points at an empty folder, so ``--dataset auto`` uses the bundled sample and
+nothing is ever downloaded.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import tinygrad_ko as tk
+import tinygrad_ko.training
+from tinygrad_ko import cli
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EPOCH_LINE = re.compile(r"^epoch\s+(\S+)\s+train acc (\d\.\d+)\s+test acc (\d\.\d+)\s*$", re.M)
+TRAIN_OPTIONS = ["--dataset", "--model", "--hidden", "--activation", "--weight-init-std", "--optimizer",
+                 "--lr", "--batch-size", "--iters", "--seed", "--eval-every", "--out", "--numerical",
+                 "--no-plot"]
+GRADCHECK_OPTIONS = ["--dataset", "--hidden", "--samples", "--activation", "--loss", "--tolerance", "--seed"]
+BENCH_OPTIONS = ["--seconds", "--threads"]
+# Each option's default, as its help should state it (once).
+DEFAULTS = {
+    "train": {"--dataset": "auto", "--model": "two-layer", "--hidden": "100", "--activation": "sigmoid",
+              "--weight-init-std": "0.01", "--optimizer": "sgd", "--lr": "0.1", "--batch-size": "100",
+              "--iters": "10000", "--seed": "0", "--eval-every": "1", "--out": "runs"},
+    "gradcheck": {"--dataset": "auto", "--hidden": "50", "--samples": "3", "--activation": "sigmoid",
+                  "--loss": "softmax_cross_entropy", "--tolerance": "1e-8", "--seed": "0"},
+    "bench": {"--seconds": "20", "--threads": "1"},
+}
+FLAGS = {"train": ["--numerical", "--no-plot"], "gradcheck": [], "bench": []}
+
+
+@pytest.fixture(autouse=True)
+def offline_data(tmp_path_factory, monkeypatch):
+    """An empty data folder: `auto` finds no MNIST and uses the sample; no download is possible."""
+    folder = tmp_path_factory.mktemp("no-data")
+    monkeypatch.setenv("TINYGRAD_KO_DATA", str(folder))
+    return folder
+
+
+def call(*argv):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([str(a) for a in argv])
+        except SystemExit as exit:  # argparse: --help and bad arguments
+            code = exit.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def files_in(folder):
+    """Every file under ``folder`` (hidden and temporary ones included), as relative paths."""
+    if not os.path.exists(folder):
+        return []
+    return sorted(os.path.relpath(os.path.join(root, name), folder)
+                  for root, _, names in os.walk(folder) for name in names)
+
+
+def comparable(metrics):
+    """metrics.json without what may differ between two identical runs (time, folder, plot flag)."""
+    metrics = json.loads(json.dumps(metrics))
+    metrics.pop("seconds")
+    for key in ("out", "no_plot"):
+        metrics["args"].pop(key)
+    return metrics
+
+
+def script_env(data_folder):
+    return dict(os.environ, TINYGRAD_KO_DATA=str(data_folder), PYTHONUNBUFFERED="1", COLUMNS="100")
+
+
+# --- help ---
+
+
+def test_top_level_help_lists_the_subcommands():
+    code, out, _ = call("--help")
+    assert code == 0
+    for command in ("train", "gradcheck", "bench"):
+        assert command in out
+
+
+@pytest.mark.parametrize("command,options", [
+    ("train", TRAIN_OPTIONS), ("gradcheck", GRADCHECK_OPTIONS), ("bench", BENCH_OPTIONS),
+])
+def test_subcommand_help_mentions_every_option(command, options):
+    code, out, _ = call(command, "--help")
+    assert code == 0
+    assert out.startswith("usage: tinygrad-ko " + command)
+    for option in options:
+        assert option in out, option
+
+
+def help_entries(text):
+    """{option: its help entry} from the 'options:' part of an argparse help text."""
+    entries, current = {}, None
+    section = re.split(r"^(?:options|optional arguments):\n", text, flags=re.M)[1]
+    for line in section.splitlines():
+        head = re.match(r"^  (-\S+)", line)
+        if head:
+            names = re.findall(r"--[\w-]+", line.split("  ", 2)[1]) or [head.group(1)]
+            current = names[0]
+            entries[current] = line
+        elif current and line.startswith("   "):
+            entries[current] += " " + line.strip()
+    return entries
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck", "bench"])
+def test_help_states_every_default_once(command, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per option: nothing wrapped
+    code, out, _ = call(command, "--help")
+    assert code == 0
+    assert "(default: None)" not in out and "(default: False)" not in out
+    entries = help_entries(out)
+    problems = []
+    for option, default in DEFAULTS[command].items():
+        entry = entries.get(option, "")
+        count = len(re.findall(r"default", entry, flags=re.I))
+        if count != 1 or default not in entry.split(option, 1)[-1]:
+            problems.append(f"{option}: expected its default {default!r} stated once, got {entry!r}")
+    for option in FLAGS[command]:
+        if "default" in entries.get(option, ""):
+            problems.append(f"{option}: a flag needs no default, got {entries[option]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_python_dash_m_help_in_a_subprocess(offline_data):
+    result = subprocess.run([sys.executable, "-m", "tinygrad_ko", "--help"], capture_output=True, text=True,
+                            env=script_env(offline_data), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "train" in result.stdout and "gradcheck" in result.stdout and "bench" in result.stdout
+
+
+def console_script():
+    here = shutil.which("tinygrad-ko", path=os.path.dirname(sys.executable))
+    return [here] if here else [sys.executable, "-m", "tinygrad_ko"]
+
+
+def test_console_script_help_and_bad_arguments_in_a_subprocess(offline_data, tmp_path):
+    env = script_env(offline_data)
+    result = subprocess.run(console_script() + ["train", "--help"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--weight-init-std" in result.stdout
+    result = subprocess.run(console_script() + ["train", "--optimizer", "foo", "--out", tmp_path / "run"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    assert "--optimizer" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+    result = subprocess.run(console_script(), capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_no_subcommand_exits_2():
+    code, _, err = call()
+    assert code == 2 and "usage" in err
+
+
+# --- train ---
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """One run of `train --dataset sample --iters 200 --hidden 50`, shared by the tests below."""
+    folder = tmp_path_factory.mktemp("train") / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TINYGRAD_KO_DATA", str(tmp_path_factory.mktemp("no-data")))
+        code, out, err = call("train", "--dataset", "sample", "--iters", 200, "--hidden", 50, "--out", folder)
+    return SimpleNamespace(code=code, out=out, err=err, folder=folder)
+
+
+def test_train_exits_0_and_prints_accuracy_per_epoch(sample_run):
+    assert sample_run.code == 0, sample_run.err
+    lines = EPOCH_LINE.findall(sample_run.out)
+    # 4,000 rows / batch 100 = 40 steps per epoch: epochs 0 .. 5 for 200 steps
+    assert [float(epoch) for epoch, _, _ in lines] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert "Traceback" not in sample_run.err
+
+
+def test_train_writes_metrics_json(sample_run):
+    metrics = json.loads((sample_run.folder / "metrics.json").read_text())
+    for key in ("test_accuracy", "train_accuracy", "iterations", "dataset", "args"):
+        assert key in metrics
+    assert metrics["dataset"] == "sample"
+    assert metrics["iterations"] == 200
+    assert metrics["args"]["iters"] == 200 and metrics["args"]["seed"] == 0
+    assert metrics["args"]["hidden"] == [50] and metrics["args"]["optimizer"] == "sgd"
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0 and 0.0 <= metrics["train_accuracy"] <= 1.0
+    last_epoch = EPOCH_LINE.findall(sample_run.out)[-1]
+    assert float(last_epoch[1]) == pytest.approx(metrics["train_accuracy"], abs=5e-5)
+    assert float(last_epoch[2]) == pytest.approx(metrics["test_accuracy"], abs=5e-5)
+
+
+def test_train_weights_reproduce_the_reported_test_accuracy(sample_run):
+    state = tk.load(sample_run.folder / "weights.npz")
+    assert sorted(state) == ["W1", "W2", "b1", "b2"]
+    assert state["W1"].shape == (784, 50) and state["W2"].shape == (50, 10)
+    net = tk.TwoLayerNet(784, 50, 10)
+    net.load_state_dict(state)
+    _, (x_test, t_test) = tk.datasets.load_mnist(sample=True)
+    metrics = json.loads((sample_run.folder / "metrics.json").read_text())
+    assert net.accuracy(x_test, t_test) == pytest.approx(metrics["test_accuracy"], abs=1e-12)
+    assert metrics["test_accuracy"] > 0.2  # 200 steps of the book's SGD learn something
+
+
+def test_train_writes_a_png_plot(sample_run):
+    data = (sample_run.folder / "curves.png").read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
+    assert files_in(sample_run.folder) == ["curves.png", "metrics.json", "weights.npz"]  # no temp files
+
+
+def test_train_outputs_have_ordinary_file_permissions(sample_run):
+    """Every output is readable like a file that open() writes: mode 0o666 & ~umask (0o644 usually)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {name: oct(stat.S_IMODE((sample_run.folder / name).stat().st_mode))
+             for name in ("weights.npz", "metrics.json", "curves.png")}
+    assert modes == {name: oct(0o666 & ~umask) for name in modes}
+
+
+def test_train_multi_layer_relu_adam(tmp_path):
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--iters", 200, "--model", "multi-layer",
+                          "--hidden", "50,50", "--activation", "relu", "--optimizer", "adam", "--lr", 0.001,
+                          "--no-plot", "--out", folder)
+    assert code == 0, err
+    assert files_in(folder) == ["metrics.json", "weights.npz"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["args"]["model"] == "multi-layer" and metrics["args"]["optimizer"] == "adam"
+    state = tk.load(folder / "weights.npz")
+    assert list(state) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    net = tk.MultiLayerNet(784, [50, 50], 10, activation="relu")
+    net.load_state_dict(state)
+    _, (x_test, t_test) = tk.datasets.load_mnist(sample=True)
+    assert net.accuracy(x_test, t_test) == pytest.approx(metrics["test_accuracy"], abs=1e-12)
+    assert metrics["test_accuracy"] > 0.5
+
+
+def test_train_auto_without_mnist_on_disk_uses_the_sample(tmp_path):
+    code, out, err = call("train", "--iters", 5, "--hidden", 5, "--no-plot", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "sample" in out.splitlines()[0]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["dataset"] == "sample"
+
+
+def test_train_same_seed_gives_identical_metrics(tmp_path):
+    args = ["train", "--dataset", "sample", "--iters", 45, "--hidden", 10, "--no-plot"]
+    runs = []
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        code, _, err = call(*args, "--seed", seed, "--out", tmp_path / name)
+        assert code == 0, err
+        runs.append(comparable(json.loads((tmp_path / name / "metrics.json").read_text())))
+    assert runs[0] == runs[1]
+    np.testing.assert_array_equal(tk.load(tmp_path / "a" / "weights.npz")["W1"],
+                                  tk.load(tmp_path / "b" / "weights.npz")["W1"])
+    assert runs[0]["history"]["loss"] != runs[2]["history"]["loss"]
+
+
+def test_train_default_out_folder_is_under_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call("train", "--dataset", "sample", "--iters", 1, "--hidden", 5, "--no-plot")
+    assert code == 0, err
+    (folder,) = os.listdir(tmp_path / "runs")
+    assert folder.startswith("sample-two-layer-")
+    assert files_in(tmp_path / "runs" / folder) == ["metrics.json", "weights.npz"]
+
+
+def test_train_numerical_prints_projected_time_per_step_and_finishes(tmp_path):
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--hidden", 5, "--iters", 2, "--batch-size", 5,
+                          "--no-plot", "--numerical", "--out", folder)
+    assert code == 0, err
+    assert re.search(r"numerical gradient: [\d,]+ parameters .* s per step", out)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["iterations"] == 2 and metrics["args"]["numerical"] is True
+    assert len(metrics["history"]["loss"]) == 2
+
+
+# --- bad arguments ---
+
+
+QUICK = ["--dataset", "sample", "--iters", 1, "--hidden", 5, "--no-plot"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--model", "two-layer", "--hidden", "50,50"],
+    ["train", "--optimizer", "foo"],
+    ["train", "--weight-init-std", "abc"],
+    ["train", "--dataset", "cifar"],
+    ["train", "--hidden", "0"],
+    ["train", "--hidden", "5,,5"],
+    ["train", "--activation", "tanh"],
+    ["train", "--iters", "ten"],
+    ["train", "--batch-size", "0"],
+    ["train", "--batch-size", "-5"],
+    ["train", "--iters", "-1"],
+    ["train", "--eval-every", "0"],
+    ["train", "--lr", "-1"],
+    ["train", "--lr", "nan"],
+    ["train", "--weight-init-std", "nan"],
+    ["gradcheck", "--loss", "mse"],
+    ["gradcheck", "--samples", "0"],
+    ["gradcheck", "--samples", "-1"],
+    ["gradcheck", "--hidden", "0"],
+    ["nosuchcommand"],
+], ids=lambda argv: " ".join(argv))
+def test_bad_arguments_exit_2_with_a_usage_message(argv, tmp_path):
+    folder = tmp_path / "run"
+    extra = (QUICK + ["--out", folder]) if argv[0] == "train" else []
+    if argv[0] == "gradcheck":
+        extra = ["--dataset", "sample"] + ([] if "--hidden" in argv else ["--hidden", 1])
+    # the options under test come last, so they override the quick settings
+    code, out, err = call(argv[0], *extra, *argv[1:])
+    assert code == 2, f"exit code {code}; stdout {out[-300:]!r}; stderr {err[-300:]!r}"
+    assert "error:" in err and "Traceback" not in err
+    assert not folder.exists()
+
+
+# --- gradcheck ---
+
+
+def gradcheck_lines(out):
+    return {key: float(value) for key, value in re.findall(r"^(W1|b1|W2|b2):\s*(\S+)$", out, flags=re.M)}
+
+
+def test_gradcheck_default_passes_below_1e_8():
+    code, out, err = call("gradcheck")
+    assert code == 0, err
+    values = gradcheck_lines(out)
+    assert list(values) == ["W1", "b1", "W2", "b2"]
+    assert all(0 <= v < 1e-8 for v in values.values()), values
+    assert re.search(r"^PASS", out, flags=re.M)
+    assert "1e-7" not in out  # the floor note belongs to cross_entropy_error only
+    assert "sample" in out  # auto fell back to the bundled sample
+
+
+def test_gradcheck_cross_entropy_error_explains_the_1e_7_floor():
+    code, out, err = call("gradcheck", "--loss", "cross_entropy_error", "--hidden", 10)
+    assert code == 0, err
+    values = gradcheck_lines(out)
+    assert list(values) == ["W1", "b1", "W2", "b2"]
+    assert max(values.values()) > 1e-8  # the floor is really there
+    notes = [line for line in out.splitlines() if "1e-7" in line]
+    assert len(notes) == 1
+    assert re.search(r"^PASS", out, flags=re.M)
+
+
+def test_gradcheck_impossible_tolerance_exits_1():
+    code, out, _ = call("gradcheck", "--hidden", 5, "--tolerance", "1e-30")
+    assert code == 1
+    assert re.search(r"^FAIL", out, flags=re.M) and not re.search(r"^PASS", out, flags=re.M)
+
+
+def test_gradcheck_nan_difference_fails(monkeypatch):
+    original = tk.TwoLayerNet.numerical_gradient
+
+    def broken(self, x, t):
+        grads = original(self, x, t)
+        grads["b2"][...] = np.nan
+        return grads
+
+    monkeypatch.setattr(tk.TwoLayerNet, "numerical_gradient", broken)
+    code, out, _ = call("gradcheck", "--hidden", 5)
+    assert code == 1, out
+    assert re.search(r"^FAIL", out, flags=re.M)
+
+
+# --- Ctrl-C ---
+
+
+def interrupt_after(calls, function):
+    """``function``, but raising KeyboardInterrupt on call number ``calls``."""
+    count = [0]
+
+    def wrapper(*args, **kwargs):
+        count[0] += 1
+        if count[0] >= calls:
+            raise KeyboardInterrupt
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def assert_interrupted(code, out, err):
+    assert code == 130
+    assert "Traceback" not in err
+    messages = [line for line in (out + err).splitlines() if "interrupt" in line.lower()]
+    assert len(messages) == 1, messages
+    assert err.rstrip().splitlines()[-1] == messages[0]
+
+
+@pytest.mark.parametrize("where", ["batch choice", "optimizer update"])
+def test_ctrl_c_during_training_exits_130_and_leaves_no_files(where, monkeypatch, tmp_path):
+    if where == "batch choice":
+        monkeypatch.setattr(tinygrad_ko.training.np.random, "choice",
+                            interrupt_after(4, tinygrad_ko.training.np.random.choice))
+    else:
+        monkeypatch.setattr(tk.optim.SGD, "update", interrupt_after(4, tk.optim.SGD.update))
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--iters", 200, "--hidden", 5, "--out", folder)
+    assert_interrupted(code, out, err)
+    assert files_in(folder) == []
+
+
+def test_ctrl_c_while_saving_the_plot_leaves_no_partial_file(monkeypatch, tmp_path):
+    import matplotlib.figure
+
+    def half_a_png(self, f, **kwargs):
+        f.write(PNG_SIGNATURE + b"\0" * 100)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", half_a_png)
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--iters", 2, "--hidden", 5, "--out", folder)
+    assert_interrupted(code, out, err)
+    left = files_in(folder)
+    assert "curves.png" not in left
+    assert set(left) <= {"weights.npz", "metrics.json"}  # finished files only, no temporary ones
+    if "metrics.json" in left:
+        json.loads((folder / "metrics.json").read_text())
+    if "weights.npz" in left:
+        assert sorted(tk.load(folder / "weights.npz")) == ["W1", "W2", "b1", "b2"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
+def test_sigint_to_a_real_training_process(offline_data, tmp_path):
+    folder = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_ko", "train", "--dataset", "sample", "--hidden", "20",
+         "--iters", "1000000", "--out", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(offline_data))
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        seen = []
+        for line in proc.stdout:  # wait until training has started
+            seen.append(line)
+            if line.startswith("epoch"):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, "".join(seen) + rest + err
+    assert "interrupted" in err and "Traceback" not in err
+    assert files_in(folder) == []

@@ -1,0 +1,327 @@
+"""tinygrad_ko.nn: parameter registration, Linear/ReLU/Sigmoid/Sequential, state dicts, save/load."""
+
+import numpy as np
+import pytest
+
+import tinygrad_ko as tk
+from tinygrad_ko import nn
+from tinygrad_ko.tensor import Tensor
+
+
+def param(*shape, seed=0):
+    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+
+
+class Block(nn.Module):
+    def __init__(self, shared=None):
+        super().__init__()
+        self.W = param(2, 3, seed=1)
+        self.scale = Tensor(np.ones(3))  # a constant: not a parameter
+        self.shared = shared if shared is not None else param(3, seed=2)
+
+    def forward(self, x):
+        return (x @ self.W) * self.scale + self.shared
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = param(4, seed=3)
+        shared = param(3, seed=4)
+        self.a = Block(shared)
+        self.b = Block(shared)
+        self.derived = self.first * 2  # made by an op: not a leaf, not a parameter
+        self.last = param(1, seed=5)
+        self.alias = self.last  # the same tensor twice: listed once
+
+    def forward(self, x):
+        return (self.a(x) + self.b(x)).sum() + self.first.sum() + self.last.sum()
+
+
+# --- registration ---
+
+
+def test_named_parameters_are_dotted_in_assignment_order_each_once():
+    model = Outer()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["first", "a.W", "a.shared", "b.W", "last"]
+    assert all(p is q for (_, p), q in zip(model.named_parameters(), model.parameters()))
+    assert len({id(p) for p in model.parameters()}) == len(model.parameters())
+
+
+def test_shared_tensor_listed_once_under_its_first_name():
+    model = Outer()
+    named = dict(model.named_parameters())
+    assert named["a.shared"] is model.a.shared is model.b.shared
+    assert "b.shared" not in named
+
+
+def test_constants_and_non_leaf_tensors_are_not_parameters():
+    model = Outer()
+    params = model.parameters()
+    assert not any(p is model.a.scale for p in params)
+    assert not any(p is model.derived for p in params)
+    assert model.derived.requires_grad and not model.derived.is_leaf
+    names = [name for name, _ in model.named_parameters()]
+    assert "derived" not in names and "a.scale" not in names and "alias" not in names
+
+
+def test_parameters_are_requires_grad_leaves():
+    for p in Outer().parameters():
+        assert isinstance(p, Tensor) and p.requires_grad and p.is_leaf
+
+
+def test_zero_grad_clears_every_grad():
+    model = Outer()
+    model(np.ones((5, 2))).backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    for p in model.parameters():
+        assert p.grad is None or not np.any(p.grad.data)
+
+
+def test_module_without_forward_says_so():
+    with pytest.raises(NotImplementedError, match="forward"):
+        nn.Module()(np.ones(2))
+
+
+# --- Linear ---
+
+
+def test_linear_shapes_and_bias():
+    layer = nn.Linear(4, 3)
+    assert layer.W.shape == (4, 3) and layer.b.shape == (3,)
+    assert [name for name, _ in layer.named_parameters()] == ["W", "b"]
+    no_bias = nn.Linear(4, 3, bias=False)
+    assert no_bias.b is None
+    assert [name for name, _ in no_bias.named_parameters()] == ["W"]
+    x = np.random.default_rng(0).standard_normal((2, 4))
+    np.testing.assert_allclose(no_bias(x).data, x @ no_bias.W.data, rtol=1e-12)
+
+
+def test_linear_forward_is_x_at_W_plus_b():
+    np.random.seed(0)
+    layer = nn.Linear(5, 2)
+    x = np.random.default_rng(1).standard_normal((7, 5))
+    y = layer(x)
+    assert y.shape == (7, 2)
+    np.testing.assert_allclose(y.data, x @ layer.W.data + layer.b.data, rtol=1e-12, atol=1e-12)
+    y_tensor = layer(Tensor(x))
+    np.testing.assert_array_equal(y_tensor.data, y.data)
+
+
+def test_linear_passes_gradcheck():
+    np.random.seed(0)
+    layer = nn.Linear(3, 4)
+    x = Tensor(np.random.default_rng(2).standard_normal((5, 3)), requires_grad=True)
+
+    def fn(x, W, b):  # gradcheck perturbs float64 copies: route them through the layer
+        layer.W, layer.b = W, b
+        return layer(x)
+
+    assert tk.gradcheck(fn, x, layer.W, layer.b)
+
+
+def test_linear_backward_fills_W_and_b_grads():
+    np.random.seed(0)
+    layer = nn.Linear(3, 2)
+    x = np.random.default_rng(3).standard_normal((4, 3))
+    layer(x).sum().backward()
+    np.testing.assert_allclose(layer.W.grad.data, x.sum(axis=0)[:, None] * np.ones((1, 2)), rtol=1e-12)
+    np.testing.assert_allclose(layer.b.grad.data, np.full(2, 4.0))
+
+
+def test_linear_init_bounded_by_one_over_sqrt_fan_in():
+    np.random.seed(0)
+    layer = nn.Linear(100, 50)
+    bound = 1 / np.sqrt(100)
+    for p in (layer.W, layer.b):
+        assert np.all(np.abs(p.data) <= bound)
+        assert p.dtype == np.float64
+    assert np.abs(layer.W.data).max() > 0.9 * bound  # uses the range, not a tiny corner of it
+    assert layer.W.data.std() > 0.4 * bound
+
+
+def test_linear_init_repeatable_with_np_random_seed():
+    np.random.seed(42)
+    a = nn.Linear(6, 3)
+    np.random.seed(42)
+    b = nn.Linear(6, 3)
+    c = nn.Linear(6, 3)
+    np.testing.assert_array_equal(a.W.data, b.W.data)
+    np.testing.assert_array_equal(a.b.data, b.b.data)
+    assert not np.array_equal(b.W.data, c.W.data)
+
+
+# --- activations and Sequential ---
+
+
+def test_relu_and_sigmoid_modules():
+    x = np.array([[-2.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(nn.ReLU()(x).data, [[0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x)), rtol=1e-12)
+    assert nn.ReLU().parameters() == [] and nn.Sigmoid().parameters() == []
+
+
+class Recorder(nn.Module):
+    def __init__(self, name, log):
+        super().__init__()
+        self.name, self.log = name, log
+
+    def forward(self, x):
+        self.log.append(self.name)
+        return x * 2 + 1
+
+
+def test_sequential_calls_in_order():
+    log = []
+    seq = nn.Sequential(Recorder("a", log), Recorder("b", log), Recorder("c", log))
+    out = seq(Tensor(np.array([1.0])))
+    assert log == ["a", "b", "c"]
+    np.testing.assert_array_equal(out.data, [15.0])  # ((1*2+1)*2+1)*2+1
+
+
+def test_sequential_indexing_len_and_iteration():
+    mods = [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)]
+    seq = nn.Sequential(*mods)
+    assert len(seq) == 3
+    assert seq[0] is mods[0] and seq[1] is mods[1] and seq[2] is mods[2]
+    assert seq[-1] is mods[2]
+    assert [id(m) for m in seq] == [id(m) for m in mods]
+    assert [type(m) for m in seq] == [nn.Linear, nn.ReLU, nn.Linear]
+    with pytest.raises(IndexError):
+        seq[3]
+
+
+def test_sequential_parameter_names_nest():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert [name for name, _ in seq.named_parameters()] == ["0.W", "0.b", "2.W", "2.b"]
+    nested = nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.Sigmoid(), nn.Linear(2, 1, bias=False))
+    assert [name for name, _ in nested.named_parameters()] == ["0.0.W", "0.0.b", "2.W"]
+
+
+def test_sequential_forward_matches_by_hand_and_backprops():
+    np.random.seed(0)
+    seq = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    x = np.random.default_rng(4).standard_normal((6, 4))
+    h = np.maximum(x @ seq[0].W.data + seq[0].b.data, 0)
+    np.testing.assert_allclose(seq(x).data, h @ seq[2].W.data + seq[2].b.data, rtol=1e-12)
+    seq(x).sum().backward()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in seq.parameters())
+
+
+# --- state_dict / load_state_dict ---
+
+
+def make_model(seed=0):
+    np.random.seed(seed)
+    return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+
+
+def test_state_dict_keys_are_named_parameters():
+    model = make_model()
+    state = model.state_dict()
+    assert list(state) == [name for name, _ in model.named_parameters()]
+    for name, p in model.named_parameters():
+        assert isinstance(state[name], np.ndarray)
+        np.testing.assert_array_equal(state[name], p.data)
+        assert state[name].dtype == p.dtype
+
+
+def test_state_dict_values_are_copies():
+    model = make_model()
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    state = model.state_dict()
+    for name, p in model.named_parameters():
+        assert not np.shares_memory(state[name], p.data)
+        state[name] += 100.0
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+
+
+def test_load_state_dict_round_trip_keeps_memory_shared():
+    source, target = make_model(0), make_model(1)
+    arrays = {name: p.data for name, p in target.named_parameters()}
+    tensors = dict(target.named_parameters())
+    target.load_state_dict(source.state_dict())
+    for name, p in target.named_parameters():
+        assert p is tensors[name]
+        assert p.data is arrays[name]  # loaded in place: the same array object
+        np.testing.assert_array_equal(p.data, dict(source.named_parameters())[name].data)
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+
+
+def test_load_state_dict_copies_instead_of_aliasing():
+    source, target = make_model(0), make_model(1)
+    state = source.state_dict()
+    target.load_state_dict(state)
+    state["0.W"][...] = 7.0
+    assert not np.any(target[0].W.data == 7.0)
+
+
+def test_load_state_dict_reports_every_problem_at_once_and_changes_nothing():
+    model = make_model()
+    before = model.state_dict()
+    bad = model.state_dict()
+    del bad["0.b"]  # missing
+    bad["extra.W"] = np.zeros(2)  # unexpected
+    bad["0.W"] = np.zeros((3, 4))  # wrong shape
+    bad["2.W"] = bad["2.W"].astype(np.float32)  # wrong dtype
+    bad["2.b"] = bad["2.b"] + 1.0  # a valid entry: must not be loaded either
+    with pytest.raises(ValueError) as info:
+        model.load_state_dict(bad)
+    message = str(info.value)
+    for word in ("0.b", "extra.W", "0.W", "(3, 4)", "(4, 3)", "2.W", "float32", "float64"):
+        assert word in message, f"{word!r} missing from {message!r}"
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+
+
+@pytest.mark.parametrize("change", ["missing", "unexpected", "shape", "dtype"])
+def test_load_state_dict_each_mismatch_alone_is_a_value_error(change):
+    model = make_model()
+    before = model.state_dict()
+    bad = {k: v + 1.0 for k, v in model.state_dict().items()}
+    if change == "missing":
+        del bad["2.b"]
+    elif change == "unexpected":
+        bad["2.c"] = np.zeros(2)
+    elif change == "shape":
+        bad["2.b"] = np.zeros(3)
+    else:
+        bad["2.b"] = bad["2.b"].astype(np.float32)
+    with pytest.raises(ValueError, match="2\\.[bc]"):
+        model.load_state_dict(bad)
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+
+
+# --- tk.save / tk.load ---
+
+
+def test_save_load_round_trip_into_a_fresh_model(tmp_path):
+    model = make_model(0)
+    x = np.random.default_rng(5).standard_normal((8, 4))
+    expected = model(x).data.copy()
+    path = tmp_path / "model.npz"
+    tk.save(model.state_dict(), path)
+    loaded = tk.load(path)
+    assert list(loaded) == list(model.state_dict())
+    fresh = make_model(1)
+    assert not np.array_equal(fresh(x).data, expected)
+    fresh.load_state_dict(loaded)
+    np.testing.assert_array_equal(fresh(x).data, expected)
+
+
+def test_save_load_round_trip_of_a_book_net(tmp_path):
+    np.random.seed(0)
+    net = tk.TwoLayerNet(6, 5, 3)
+    net.params["b1"] += 0.5  # not all zeros, so a lost bias would show
+    x = np.random.default_rng(6).standard_normal((4, 6))
+    path = tmp_path / "net.npz"
+    tk.save(net.state_dict(), path)
+    np.random.seed(1)
+    fresh = tk.TwoLayerNet(6, 5, 3)
+    fresh.load_state_dict(tk.load(path))
+    np.testing.assert_array_equal(fresh.predict(x).data, net.predict(x).data)
