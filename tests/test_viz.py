@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tinygrad_ko as tk
-from tinygrad_ko.viz import DotGraph, draw, to_dot
+from tinygrad_ko.viz import DotGraph, _format_values, draw, to_dot
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None,
@@ -85,7 +85,104 @@ def test_names_label_the_tensors():
     assert labels["apple"] == ["()", "100", "grad 2.2"]
     assert labels["apple_num"] == ["()", "2", "grad 110"]
     assert labels["tax"] == ["()", "1.1", "grad 200"]
-    assert labels["price"] == ["()", "220"]
+    assert labels["price"] == ["()", "220", "grad 1"]   # d price / d price
+
+
+def labels_by_name(dot):
+    """{first label line: the other lines} of the named tensors of a DOT text."""
+    return {lines[0]: lines[1:] for lines in tensor_labels(dot) if not lines[0].startswith("(")}
+
+
+def test_scalar_output_shows_its_gradient_on_every_tensor_as_figure_5_16():
+    apple = tk.Tensor(100.0, requires_grad=True)
+    apple_num = tk.Tensor(2.0, requires_grad=True)
+    tax = tk.Tensor(1.1, requires_grad=True)
+    apple_price = apple * apple_num
+    price = apple_price * tax          # no backward(): to_dot computes the gradients itself
+    names = {"apple": apple, "apple_num": apple_num, "tax": tax, "apple_price": apple_price, "price": price}
+    labels = labels_by_name(to_dot(price, show_grad=True, names=names))
+    assert labels == {"apple": ["()", "grad 2.2"], "apple_num": ["()", "grad 110"],
+                      "tax": ["()", "grad 200"], "apple_price": ["()", "grad 1.1"],
+                      "price": ["()", "grad 1"]}
+    assert all(t.grad is None for t in names.values())   # no .grad was touched
+
+
+def test_scalar_output_gradients_ignore_and_keep_accumulated_grad():
+    apple, apple_num, tax, price = apple_example()
+    price.backward()                   # a second backward: apple.grad is now 2 * 2.2
+    before = {name: t.grad for name, t in {"apple": apple, "apple_num": apple_num, "tax": tax}.items()}
+    before_values = {name: g.numpy().copy() for name, g in before.items()}
+    labels = labels_by_name(to_dot(price, show_grad=True, names={"apple": apple, "apple_num": apple_num,
+                                                                 "tax": tax}))
+    assert labels["apple"] == ["()", "grad 2.2"] and labels["tax"] == ["()", "grad 200"]
+    for name, g in before.items():     # the same Tensors, with the same values: nothing accumulated
+        t = {"apple": apple, "apple_num": apple_num, "tax": tax}[name]
+        assert t.grad is g
+        np.testing.assert_array_equal(g.numpy(), before_values[name])
+    np.testing.assert_allclose(apple.grad.numpy(), 4.4)
+
+
+def test_apple_orange_gradients_on_every_tensor():
+    """Figure 5-17's backward values: 1.1 on each partial sum, 3.3, 165, 650."""
+    apple = tk.Tensor(100.0, requires_grad=True)
+    apple_num = tk.Tensor(2.0, requires_grad=True)
+    orange = tk.Tensor(150.0, requires_grad=True)
+    orange_num = tk.Tensor(3.0, requires_grad=True)
+    tax = tk.Tensor(1.1, requires_grad=True)
+    apple_price = apple * apple_num
+    orange_price = orange * orange_num
+    all_price = apple_price + orange_price
+    price = all_price * tax
+    names = dict(apple=apple, apple_num=apple_num, orange=orange, orange_num=orange_num, tax=tax,
+                 apple_price=apple_price, orange_price=orange_price, all_price=all_price, price=price)
+    labels = labels_by_name(to_dot(price, show_grad=True, names=names))
+    grads = {name: lines[-1] for name, lines in labels.items()}
+    assert grads == {"apple": "grad 2.2", "apple_num": "grad 110", "orange": "grad 3.3",
+                     "orange_num": "grad 165", "tax": "grad 650", "apple_price": "grad 1.1",
+                     "orange_price": "grad 1.1", "all_price": "grad 1.1", "price": "grad 1"}
+
+
+def test_scalar_output_gradients_of_a_net_match_its_backprop():
+    np.random.seed(0)
+    net = tk.TwoLayerNet(4, 3, 2)
+    x, t = np.random.rand(2, 4), np.array([0, 1])
+    loss = net.loss(x, t)
+    dot = to_dot(loss, show_grad=True, names={"b1": net.b1, "b2": net.b2, "W1": net.W1, "W2": net.W2})
+    labels = labels_by_name(dot)
+    assert all(p.grad is None for p in net.parameters())
+    expected = net.gradient(x, t)
+    assert labels["b2"] == ["(2,)"] + ("grad " + _format_values(expected["b2"])).split("\n")
+    assert labels["W2"] == ["(3, 2)"] + ("grad " + _format_values(expected["W2"])).split("\n")   # 6: shown
+    assert labels["W1"] == ["(4, 3)"]   # 12 elements: more than max_elements, so not printed
+    assert "grad 1" in all_lines(dot)   # the loss itself
+    # the constants (inputs x and labels t) show no gradient
+    constants = [lines for lines, attrs in nodes(dot).values() if "dashed" in attrs]
+    assert constants and not any(line.startswith("grad") for lines in constants for line in lines)
+
+
+def test_one_element_output_of_any_shape_and_float32():
+    x = tk.Tensor(np.array([[2.0]], dtype=np.float32), requires_grad=True)
+    y = x * x * 3.0                    # shape (1, 1): one element, so a gradient is computed
+    labels = labels_by_name(to_dot(y, show_grad=True, names={"x": x, "y": y}))
+    assert labels["x"] == ["(1, 1) float32", "grad [[12]]"]
+    assert labels["y"] == ["(1, 1) float32", "grad [[1]]"]
+
+
+def test_non_scalar_output_shows_grad_attribute_where_set():
+    x = tk.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    y = h.exp()
+    names = {"x": x, "h": h, "y": y}
+    assert "grad" not in " ".join(all_lines(to_dot(y, show_grad=True, names=names)))   # no backward yet
+    y.backward(np.ones(2))
+    labels = labels_by_name(to_dot(y, show_grad=True, names=names))
+    assert labels["x"][-1].startswith("grad [")   # x.grad, set by backward
+    assert labels["h"] == ["(2,)"] and labels["y"] == ["(2,)"]   # intermediates have no .grad
+
+
+def test_constant_output_shows_no_gradient():
+    y = tk.Tensor(2.0) * 3.0
+    assert "grad" not in to_dot(y, show_grad=True)
 
 
 def test_names_ignore_non_tensors_and_join_two_names_of_one_tensor():
@@ -142,9 +239,10 @@ def test_big_tensor_shows_its_shape_but_not_its_values():
     y = x.sum()
     y.backward()
     dot = to_dot(y, show_data=True, show_grad=True)
-    assert "(10, 10)" in all_lines(dot)
-    assert "0.5" not in dot and "99.5" not in dot and "grad" not in dot
-    assert "5000" in all_lines(dot)   # the sum is small, so it is printed
+    labels = tensor_labels(dot)
+    assert ["(10, 10)"] in labels     # neither values nor gradient of the big one
+    assert "0.5" not in dot and "99.5" not in dot
+    assert ["()", "5000", "grad 1"] in labels   # the sum is small, so it is printed
 
 
 def test_small_matrix_values_are_printed_compactly():
@@ -241,6 +339,8 @@ def test_draw_writes_svg_and_png(tmp_path):
     assert draw(price, svg, show_data=True, show_grad=True) == svg
     text = svg.read_text(encoding="utf-8")
     assert "<svg" in text and ">mul<" in text and ">220<" in text and ">grad 2.2<" in text
+    assert ">grad 1.1<" in text   # the unnamed apple * apple_num: d price / d apple_price
+
     png = tmp_path / "apple.PNG"
     assert draw(price, str(png)) == str(png)
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

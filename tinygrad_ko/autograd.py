@@ -36,7 +36,13 @@ _state = _ThreadState()
 
 
 def is_grad_enabled():
-    """True when operations on tensors are recorded for backprop (in this thread)."""
+    """True when operations on tensors are recorded for backprop (in this thread).
+
+    >>> import tinygrad_ko as tk
+    >>> with tk.no_grad():
+    ...     tk.is_grad_enabled()
+    False
+    """
     return _state.grad_enabled
 
 
@@ -66,7 +72,16 @@ def no_grad():
 
 
 def enable_grad():
-    """Context manager that records operations again, e.g. inside ``no_grad``."""
+    """Context manager that records operations again, e.g. inside ``no_grad``.
+
+    >>> import tinygrad_ko as tk
+    >>> x = tk.Tensor([1.0], requires_grad=True)
+    >>> with tk.no_grad():
+    ...     with tk.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
     return _grad_mode(True)
 
 
@@ -83,6 +98,23 @@ class Function:
 
     ``ctx.inputs`` holds the input Tensors, ``ctx.needs_input_grad`` a bool per
     input (skip the work for the others) and ``ctx.output`` the output Tensor.
+
+    >>> import numpy as np
+    >>> import tinygrad_ko as tk
+    >>> class Cube(tk.Function):  # y = x**3, dy/dx = 3 x**2
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, gy):
+    ...         (x,) = ctx.inputs
+    ...         return gy * 3.0 * x * x
+    >>> x = tk.Tensor([2.0], requires_grad=True)
+    >>> Cube.apply(x).backward(np.ones(1))
+    >>> x.grad
+    Tensor([12.])
+    >>> tk.gradgradcheck(Cube.apply, tk.Tensor([0.5, -1.0], requires_grad=True))
+    True
     """
 
     op_name = None  # the name used in error messages; default: the class name in lower case

@@ -31,32 +31,56 @@ def _targets(t):
 
 
 def relu(x):
-    """max(x, 0), elementwise; its gradient at 0 is 0 (as PyTorch and the book)."""
+    """max(x, 0), elementwise; its gradient at 0 is 0 (as PyTorch and the book).
+
+    >>> relu(np.array([-1.0, 0.0, 2.0]))
+    Tensor([0., 0., 2.])
+    """
     return ops.ReLU.apply(_tensor(x))
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), elementwise, finite with a finite gradient for any finite x."""
+    """1 / (1 + exp(-x)), elementwise, finite with a finite gradient for any finite x.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    Tensor([0. , 0.5, 1. ])
+    """
     return ops.Sigmoid.apply(_tensor(x))
 
 
 def tanh(x):
-    """tanh(x), elementwise."""
+    """tanh(x), elementwise.
+
+    >>> tanh(np.array([0.0, 1.0])).numpy().round(4)
+    array([0.    , 0.7616])
+    """
     return ops.Tanh.apply(_tensor(x))
 
 
 def exp(x):
-    """exp(x), elementwise."""
+    """exp(x), elementwise.
+
+    >>> exp(np.array([0.0, 1.0])).numpy().round(4)
+    array([1.    , 2.7183])
+    """
     return ops.Exp.apply(_tensor(x))
 
 
 def log(x):
-    """Natural log, elementwise."""
+    """Natural log, elementwise.
+
+    >>> log(np.array([1.0, np.e]))
+    Tensor([0., 1.])
+    """
     return ops.Log.apply(_tensor(x))
 
 
 def sqrt(x):
-    """Square root, elementwise."""
+    """Square root, elementwise; its gradient 1 / (2 sqrt(x)) is infinite at 0.
+
+    >>> sqrt(np.array([4.0, 9.0]))
+    Tensor([2., 3.])
+    """
     return ops.Sqrt.apply(_tensor(x))
 
 
@@ -75,7 +99,10 @@ def linear(x, W, b=None):
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) along ``axis``.
 
-    dx = y * (gy - sum(gy * y, axis)).  Uses the output.
+    dx = y * (gy - sum(gy * y, axis)).  Uses the output.  Called by ``softmax``:
+
+    >>> Softmax.apply(Tensor([0.0, 0.0]), axis=-1)
+    Tensor([0.5, 0.5])
     """
 
     @staticmethod
@@ -94,7 +121,10 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """y = x - logsumexp(x) along ``axis`` (log-sum-exp with the maximum subtracted).
 
-    dx = gy - exp(y) * sum(gy, axis).  Uses the output.
+    dx = gy - exp(y) * sum(gy, axis).  Uses the output.  Called by ``log_softmax``:
+
+    >>> LogSoftmax.apply(Tensor([1e4, 1e4]), axis=-1).numpy().round(4)
+    array([-0.6931, -0.6931])
     """
 
     @staticmethod
@@ -110,19 +140,30 @@ class LogSoftmax(Function):
 
 
 def softmax(x, axis=-1):
-    """Softmax along ``axis``; never overflows (the row maximum is subtracted first)."""
+    """Softmax along ``axis``; never overflows (the row maximum is subtracted first).
+
+    x: any shape; the result has x's shape and sums to 1 along ``axis``.
+
+    >>> softmax(np.array([[1e4, 1e4], [0.0, np.log(3.0)]]))
+    Tensor([[0.5 , 0.5 ],
+            [0.25, 0.75]])
+    """
     return Softmax.apply(_tensor(x), axis=axis)
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) along ``axis``, computed stably as x - logsumexp(x)."""
+    """log(softmax(x)) along ``axis``, computed stably as x - logsumexp(x).
+
+    >>> log_softmax(np.array([0.0, 1e4]))
+    Tensor([-10000.,      0.])
+    """
     return LogSoftmax.apply(_tensor(x), axis=axis)
 
 
 # --- losses ---
 
 
-def check_targets(op, y, t):
+def _check_targets(op, y, t):
     """Raise a clear error unless ``t`` is labels (shape y.shape[:-1]) or one-hot (y's shape)."""
     if y.ndim == 0:
         raise ValueError(f"{op}: needs scores of at least one dimension (classes last), got a 0-d tensor")
@@ -159,13 +200,17 @@ class SoftmaxCrossEntropy(Function):
     t: integer labels (shape x.shape[:-1]) or one-hot / probabilities (x's shape).
     dx = (softmax(x) * sum(t) - t) / N * gy, which is (softmax - onehot) / N
     for one-hot t. Saves the softmax probabilities and the row count N.
+    Called by ``softmax_cross_entropy``:
+
+    >>> round(SoftmaxCrossEntropy.apply(Tensor([[0.0, 0.0]]), Tensor(np.array([1]))).item(), 4)
+    0.6931
     """
 
     op_name = "softmax_cross_entropy"
 
     @staticmethod
     def forward(ctx, x, t):
-        check_targets("softmax_cross_entropy", x, t)
+        _check_targets("softmax_cross_entropy", x, t)
         classes = x.shape[-1]
         rows = x.reshape(-1, classes)  # one row per sample, whatever the leading axes
         z = rows - rows.max(axis=1, keepdims=True, initial=-np.inf)
@@ -232,7 +277,7 @@ def cross_entropy_error(y, t):
         t = t.reshape(1, -1) if one_hot else t.reshape(1)
     if t.shape == y.shape:  # one-hot rows, as the book's t.size == y.size test
         t = t.argmax(axis=-1)
-    check_targets("cross_entropy_error", y, t)
+    _check_targets("cross_entropy_error", y, t)
     batch_size = y.shape[0]
     return -(y[np.arange(batch_size), t] + 1e-7).log().sum() / batch_size
 
@@ -242,7 +287,7 @@ def _targets_like(op, y, t):
     t = _targets(t)
     if t.shape == y.shape:
         return t if t.requires_grad else Tensor(t.data.astype(y.dtype, copy=False))
-    check_targets(op, y, t.data)  # raises unless these are valid labels
+    _check_targets(op, y, t.data)  # raises unless these are valid labels
     return Tensor(_one_hot(t.data, y.shape[-1], y.dtype))
 
 
@@ -263,6 +308,9 @@ def mean_squared_error(y, t):
     """mean((y - t)**2) over all elements, as PyTorch's ``MSELoss``.
 
     t: same shape as y, or integer labels (made one-hot).
+
+    >>> mean_squared_error(np.array([0.5, 0.5]), np.array([1.0, 0.0]))
+    Tensor(0.25)
     """
     y = _tensor(y)
     return ((y - _targets_like("mean_squared_error", y, t)) ** 2).mean()

@@ -177,6 +177,14 @@ class TwoLayerNet(BookNet):
     ("sigmoid" as chapter 4, or "relu" as chapter 5), ``loss_function``
     ("softmax_cross_entropy", fused; or the book's "cross_entropy_error" of
     the softmax, with its +1e-7) and ``dtype``.
+
+    >>> net = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    >>> {key: value.shape for key, value in net.params.items()}
+    {'W1': (784, 50), 'b1': (50,), 'W2': (50, 10), 'b2': (10,)}
+    >>> x, t = np.random.rand(3, 784), np.array([3, 1, 4])
+    >>> grads = net.gradient(x, t)        # backprop; net.numerical_gradient(x, t) is the slow check
+    >>> grads["W1"].shape, round(net.accuracy(x, t) * 3) in (0, 1, 2, 3)
+    ((784, 50), True)
     """
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01,
@@ -205,6 +213,12 @@ class MultiLayerNet(BookNet):
     "sigmoid"/"xavier" (sqrt(1/n)), n the layer's input size. The loss adds
     the book's weight decay 0.5 * weight_decay_lambda * sum(W**2) over every W.
     Params W1 b1 ... Wn bn.
+
+    >>> net = MultiLayerNet(784, [100, 100], 10, weight_decay_lambda=0.1)
+    >>> list(net.params)
+    ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']
+    >>> net.loss(np.random.rand(2, 784), np.array([0, 1])).shape
+    ()
     """
 
     def __init__(self, input_size, hidden_size_list, output_size, activation="relu",

@@ -23,7 +23,18 @@ _assignments = 0  # counts attribute assignments on every Module: the parameter 
 
 
 class Module:
-    """Base class: subclasses set parameters and sub-modules as attributes and define ``forward``."""
+    """Base class: subclasses set parameters and sub-modules as attributes and define ``forward``.
+
+    >>> class Scale(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = Tensor([2.0], requires_grad=True)
+    ...     def forward(self, x):
+    ...         return x * self.w
+    >>> m = Scale()
+    >>> m(Tensor([3.0])), list(m.state_dict())
+    (Tensor([6.], grad_fn=<Mul>), ['w'])
+    """
 
     def __init__(self):
         pass  # kept so that subclasses can call super().__init__() as in PyTorch
@@ -113,6 +124,10 @@ class Linear(Module):
     W: (in_features, out_features) and b: (out_features,) (the book's layout),
     both drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)) as PyTorch
     does, using ``np.random`` (so ``np.random.seed`` makes it repeatable).
+
+    >>> layer = Linear(3, 2)
+    >>> layer.W.shape, layer.b.shape, layer(np.ones((4, 3))).shape
+    ((3, 2), (2,), (4, 2))
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
@@ -134,7 +149,11 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """max(x, 0), elementwise."""
+    """max(x, 0), elementwise.
+
+    >>> ReLU()(np.array([-1.0, 2.0]))
+    Tensor([0., 2.])
+    """
 
     def forward(self, x):
         return F.relu(x)
@@ -144,7 +163,11 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x)), elementwise."""
+    """1 / (1 + exp(-x)), elementwise.
+
+    >>> Sigmoid()(np.array([0.0]))
+    Tensor([0.5])
+    """
 
     def forward(self, x):
         return F.sigmoid(x)
@@ -154,7 +177,12 @@ class Sigmoid(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order: ``Sequential(a, b)(x) == b(a(x))``. Index it like a list."""
+    """Modules applied in order: ``Sequential(a, b)(x) == b(a(x))``. Index it like a list.
+
+    >>> model = Sequential(Linear(2, 3), ReLU())
+    >>> len(model), model[1]
+    (2, ReLU())
+    """
 
     def __init__(self, *modules):
         super().__init__()

@@ -115,7 +115,17 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_history=False):
 
 
 class GradcheckError(RuntimeError):
-    """Backprop disagrees with central differences (raised by gradcheck and gradgradcheck)."""
+    """Backprop disagrees with central differences (raised by gradcheck and gradgradcheck).
+
+    >>> import numpy as np
+    >>> import tinygrad_ko as tk
+    >>> x = tk.Tensor(np.array([1.0]), requires_grad=True)
+    >>> try:
+    ...     tk.gradcheck(lambda t: tk.Tensor(t.data ** 2, requires_grad=True) + t, x)
+    ... except tk.GradcheckError as error:
+    ...     print(str(error).splitlines()[1].strip())
+    analytic (backward):            1.0
+    """
 
 
 GradcheckError.__module__ = "tinygrad_ko"  # tracebacks show tinygrad_ko.GradcheckError, its public name

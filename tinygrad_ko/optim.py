@@ -9,6 +9,13 @@ parameter array is updated **in place**, exactly as the book writes it::
         grads = net.gradient(x_batch, t_batch)
         optimizer.update(net.params, grads)
 
+>>> import numpy as np
+>>> import tinygrad_ko as tk
+>>> params, grads = {"W": np.array([1.0, 2.0])}, {"W": np.array([10.0, 10.0])}
+>>> tk.optim.SGD(lr=0.1).update(params, grads)
+>>> params["W"]
+array([0., 1.])
+
 In place matters: a net's ``params`` arrays share memory with its parameter
 Tensors, so an update that rebinds ``params[key]`` to a new array would not
 train the net. For a Tensor, its ``.data`` array is updated; a Tensor grad

@@ -2,10 +2,13 @@
 
 ``to_dot(y)`` returns the graph as Graphviz DOT text: one box per operation
 (``mul``, ``add``...), one oval per tensor (its shape, and on request its values
-and gradient), arrows input -> op -> output. In Jupyter the result draws itself;
-``draw(y, "graph.svg")`` writes an SVG or PNG file. Drawing needs Graphviz's
-``dot`` program (``apt install graphviz``, ``brew install graphviz``, or
-https://graphviz.org/download/); making the DOT text needs nothing but NumPy.
+and gradient), arrows input -> op -> output. For a one-element output such as a
+loss, ``show_grad=True`` shows d(output)/d(tensor) on every tensor that requires
+grad, intermediate results included, as the book's backward figures do. In
+Jupyter the result draws itself; ``draw(y, "graph.svg")`` writes an SVG or PNG
+file. Drawing needs Graphviz's ``dot`` program (``apt install graphviz``,
+``brew install graphviz``, or https://graphviz.org/download/); making the DOT
+text needs nothing but NumPy.
 
 Tensor styles: a leaf that requires grad (a parameter, the book's ``apple``) is
 filled; a constant (``x * 2.0``, or a tensor without ``requires_grad``) is
@@ -26,6 +29,7 @@ import shutil
 
 import numpy as np
 
+from .autograd import grad
 from .tensor import Tensor
 
 __all__ = ["to_dot", "draw", "DotGraph"]
@@ -93,8 +97,16 @@ def to_dot(tensor, show_data=False, show_grad=False, names=None, rankdir="LR",
     tensor: the Tensor whose history to draw (e.g. the loss).
     show_data: print each tensor's values (only for tensors with at most
     ``max_elements`` elements; larger ones show their shape only).
-    show_grad: print each tensor's ``.grad`` likewise, where it is set (after
-    ``backward()``: the leaves that require grad).
+    show_grad: print gradients likewise, as "grad ...". When ``tensor`` has
+    one element (a loss, the book's ``price``), this is the gradient of
+    ``tensor`` with respect to EVERY tensor in the graph that requires grad,
+    intermediate results included (the book's figure 5-16 shows 1.1 on
+    ``apple_price``), computed here with ``tk.grad(..., allow_unused=True)``:
+    no ``.grad`` is read or changed, so it is the same before and after
+    ``backward()``, however often that ran. For a larger ``tensor`` there is
+    no single gradient to show, so each tensor's ``.grad`` is printed where it
+    is set (after ``backward(grad)``: the leaves that require grad).
+    Constants (``requires_grad=False``) never show a gradient.
     names: a dict ``{"apple": apple, ...}`` whose names label those tensors;
     entries whose value is not a Tensor are ignored.
     rankdir: direction of the arrows: "LR" (left to right), "TB", "RL" or "BT".
@@ -110,25 +122,26 @@ def to_dot(tensor, show_data=False, show_grad=False, names=None, rankdir="LR",
     >>> apple_num = tk.Tensor(2.0, requires_grad=True)
     >>> tax = tk.Tensor(1.1, requires_grad=True)
     >>> price = apple * apple_num * tax
-    >>> price.backward()
     >>> print(to_dot(price, show_data=True, show_grad=True,
     ...              names={"apple": apple, "tax": tax, "price": price}))
     digraph {
       rankdir=LR;
       t0 [label="apple\\n()\\n100\\ngrad 2.2", style=filled, fillcolor="#ffe2a8"];
       t1 [label="()\\n2\\ngrad 110", style=filled, fillcolor="#ffe2a8"];
-      t2 [label="()\\n200"];
+      t2 [label="()\\n200\\ngrad 1.1"];
       f2 [label="mul", shape=box, style="rounded,filled", fillcolor="#dbe8ff"];
       t0 -> f2;
       t1 -> f2;
       f2 -> t2;
       t3 [label="tax\\n()\\n1.1\\ngrad 200", style=filled, fillcolor="#ffe2a8"];
-      t4 [label="price\\n()\\n220", peripheries=2];
+      t4 [label="price\\n()\\n220\\ngrad 1", peripheries=2];
       f4 [label="mul", shape=box, style="rounded,filled", fillcolor="#dbe8ff"];
       t2 -> f4;
       t3 -> f4;
       f4 -> t4;
     }
+    >>> apple.grad is None   # nothing was accumulated: backward() was never called
+    True
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_dot: expected a Tensor, got {type(tensor).__name__}")
@@ -137,11 +150,12 @@ def to_dot(tensor, show_data=False, show_grad=False, names=None, rankdir="LR",
     labels = _names_by_id(names)
 
     order = _walk(tensor)
+    grads = _gradients(tensor, order, max_elements) if show_grad else {}
     node_of = {}   # id(tensor) -> its node name; the walk holds every tensor, so ids stay unique
     lines = ["digraph {", f"  rankdir={rankdir};"]
     for i, t in enumerate(order):
         node_of[id(t)] = f"t{i}"
-        label = _tensor_label(t, labels.get(id(t)), show_data, show_grad, max_elements)
+        label = _tensor_label(t, labels.get(id(t)), show_data, grads.get(id(t)), max_elements)
         lines.append(f"  t{i} [label={_quote(label)}{_tensor_style(t, t is tensor)}];")
         ctx = t._ctx
         if ctx is not None:
@@ -194,6 +208,22 @@ def _walk(root):
     return order
 
 
+def _gradients(root, order, max_elements):
+    """{id(t): gradient ndarray} of the tensors whose gradient to print.
+
+    One-element root: d(root)/d(t) for every t in the graph that requires grad
+    and is small enough to print, by tk.grad (no .grad is touched). Otherwise:
+    each tensor's own .grad, where set.
+    """
+    if root.size == 1 and root.requires_grad:
+        wanted = [t for t in order if t.requires_grad and t.size <= max_elements]
+        if not wanted:
+            return {}
+        found = grad(root, wanted, allow_unused=True)   # a fresh backward pass; nothing accumulates
+        return {id(t): g.data for t, g in zip(wanted, found) if g is not None}
+    return {id(t): t.grad.data for t in order if t.grad is not None}
+
+
 def _names_by_id(names):
     if names is None:
         return {}
@@ -208,14 +238,14 @@ def _names_by_id(names):
     return labels
 
 
-def _tensor_label(t, name, show_data, show_grad, max_elements):
+def _tensor_label(t, name, show_data, gradient, max_elements):
     lines = [] if name is None else [name]
     shape = str(t.shape)
     lines.append(shape if t.dtype == np.float64 else f"{shape} {t.dtype}")
     if show_data and t.size <= max_elements:
         lines.append(_format_values(t.data))
-    if show_grad and t.grad is not None and t.grad.size <= max_elements:
-        lines.append("grad " + _format_values(np.asarray(t.grad.data)))
+    if gradient is not None and np.size(gradient) <= max_elements:
+        lines.append("grad " + _format_values(np.asarray(gradient)))
     return "\n".join(lines)
 
 

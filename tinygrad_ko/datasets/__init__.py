@@ -120,6 +120,11 @@ def is_available(name="mnist"):
 def download(name="mnist", progress=True):
     """Fetch the files of ``name`` ("mnist" or "fashion-mnist") that the data folder
     lacks, and return that folder. Raises ``DownloadError`` when offline.
+
+    >>> import tinygrad_ko as tk
+    >>> folder = tk.datasets.download("mnist")     # doctest: +SKIP
+    >>> tk.datasets.is_available("mnist")          # doctest: +SKIP
+    True
     """
     folder = data_dir(name)
     if not _has_all(folder):

@@ -70,7 +70,12 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 class DownloadError(RuntimeError):
     """A dataset file could not be fetched from any mirror (offline, or every mirror
-    failed). ``attempts`` lists ``(url, reason)`` for each try."""
+    failed). ``attempts`` lists ``(url, reason)`` for each try.
+
+    >>> error = DownloadError("no mirror answered", [("https://example.org/a.gz", "timed out")])
+    >>> isinstance(error, RuntimeError), error.attempts[0][1]
+    (True, 'timed out')
+    """
 
     def __init__(self, message, attempts=()):
         super().__init__(message)

@@ -168,6 +168,13 @@ def _parse(stream, raw, compressed, path, ndim, max_bytes):
 def write_idx(path, array, compress=None):
     """Write ``array`` as an IDX file; gzip-compressed when ``compress`` is True, or
     when it is None and the name ends in ``.gz``. Handy for making small test data.
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "labels-idx1-ubyte.gz")
+    ...     write_idx(path, np.array([3, 1, 4], dtype=np.uint8))
+    ...     read_idx(path)
+    array([3, 1, 4], dtype=uint8)
     """
     path = os.fspath(path)
     array = np.asarray(array)
