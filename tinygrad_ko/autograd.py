@@ -46,14 +46,21 @@ def is_grad_enabled():
     return _state.grad_enabled
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled):
-    previous = _state.grad_enabled
-    _state.grad_enabled = enabled
-    try:
-        yield
-    finally:
-        _state.grad_enabled = previous
+class _grad_mode(contextlib.ContextDecorator):
+    """Set this thread's grad mode inside ``with``; restore the previous one on the way out.
+
+    A small class rather than a generator: backward enters it on every call.
+    """
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc_info):
+        _state.grad_enabled = self.previous
 
 
 def no_grad():
@@ -304,39 +311,40 @@ def _run_backward(order, grads, keep, create_graph):
     """Walk ``order`` (from toposort) backwards, turning each output gradient in ``grads`` into
     its inputs' gradients. Gradients of tensors not in ``keep`` are dropped once used."""
     state = _state
-    was_in_backward = state.in_backward
-    with _grad_mode(create_graph):
-        state.in_backward = True
-        try:
-            for t in reversed(order):
-                ctx = t._ctx
-                if ctx is None:
-                    continue
-                key = id(t)
-                g = grads.get(key) if key in keep else grads.pop(key, None)
-                if g is not None:
-                    _backward_one(ctx, g, grads, state.anomaly)
-        finally:
-            state.in_backward = was_in_backward
+    saved = state.grad_enabled, state.in_backward
+    state.grad_enabled, state.in_backward = create_graph, True  # record only for create_graph
+    anomaly = state.anomaly
+    try:
+        for t in reversed(order):
+            ctx = t._ctx
+            if ctx is None:
+                continue
+            key = id(t)
+            g = grads.get(key) if key in keep else grads.pop(key, None)
+            if g is None:
+                continue
+            gxs = type(ctx).backward(ctx, g)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            if anomaly:
+                _check_backward(ctx, g, gxs)
+            for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
+                if gx is not None and needed:
+                    _accumulate(grads, ctx, x, gx)
+    finally:
+        state.grad_enabled, state.in_backward = saved
 
 
-def _backward_one(ctx, g, grads, anomaly):
-    """Run one Function's backward and add its input gradients into ``grads``."""
-    gxs = type(ctx).backward(ctx, g)
-    if type(gxs) is not tuple:
-        gxs = (gxs,)
-    if anomaly:
-        _check_backward(ctx, g, gxs)
-    for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
-        if gx is None or not needed:
-            continue
-        if gx.data.shape != x.data.shape:
-            gx = _unbroadcast(ctx, x, gx)
-        if gx.data.dtype != x.data.dtype:
-            gx = gx.astype(x.data.dtype)
-        key = id(x)
-        previous = grads.get(key)
-        grads[key] = gx if previous is None else previous + gx  # never +=: gx may be shared
+def _accumulate(grads, ctx, x, gx):
+    """Add ``gx``, a gradient for input ``x`` of ``ctx``, into ``grads``, in x's shape and dtype."""
+    data, x_data = gx.data, x.data
+    if data.shape != x_data.shape:
+        gx = _unbroadcast(ctx, x, gx)
+    if data.dtype != x_data.dtype:
+        gx = gx.astype(x_data.dtype)
+    key = id(x)
+    previous = grads.get(key)
+    grads[key] = gx if previous is None else previous + gx  # never +=: gx may be shared
 
 
 def _unbroadcast(ctx, x, gx):
@@ -371,7 +379,7 @@ def _implicit_grad(t, where):
             f"{where}: grad can be created implicitly only for a one-element tensor, "
             f"but this tensor has shape {t.shape}; pass grad= of shape {t.shape} "
             f"(or reduce it first, e.g. .sum())")
-    return Tensor(np.ones_like(t.data))
+    return Tensor(np.ones(t.shape, t.dtype))
 
 
 def _check_requires_grad(t, where):
@@ -403,7 +411,7 @@ def tensor_backward(t, grad=None, create_graph=False):
         if data.base is not None or id(data) in handed_out or not data.flags.writeable:
             lg = lg.clone()
         handed_out.add(id(lg.data))
-        leaf.grad = lg if create_graph else lg.detach()
+        leaf.grad = lg  # without create_graph it was computed under no_grad: a plain leaf
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):

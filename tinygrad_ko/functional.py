@@ -96,6 +96,27 @@ def linear(x, W, b=None):
     return ops.Linear.apply(x, W, _tensor(b))
 
 
+# How far below the largest score exp() may go and still give a normal number (e**-60 is about
+# 1e-26 in float32, e**-600 about 1e-261 in float64).
+_EXP_SAFE_RANGE = {np.dtype(np.float32): 60.0, np.dtype(np.float64): 600.0}
+
+
+def _max_for_exp(x, axis):
+    """What softmax subtracts before exp so that nothing overflows: each slice's maximum.
+
+    When all of x lies within a safe range below its overall maximum, that one
+    number does the same job (the largest term of every slice stays a normal
+    number) and NumPy finds it several times faster than the maxima of many
+    short rows (100 rows of 10 scores: about 1.7 us against 5 us).
+    """
+    limit = _EXP_SAFE_RANGE.get(x.dtype)
+    if limit is not None and x.size:
+        largest = x.max()
+        if largest - x.min() <= limit:  # NaN or inf fail this test and take the general path
+            return largest
+    return x.max(axis=axis, keepdims=True, initial=-np.inf)
+
+
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) along ``axis``.
 
@@ -108,7 +129,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))
+        e = np.exp(x - _max_for_exp(x, axis))
         e /= e.sum(axis=axis, keepdims=True)
         return e
 
@@ -130,7 +151,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        z = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+        z = x - _max_for_exp(x, axis)
         return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
     @staticmethod
@@ -173,7 +194,7 @@ def _check_targets(op, y, t):
             raise ValueError(
                 f"{op}: integer labels must have shape {y.shape[:-1]} (one per row of {y.shape}), "
                 f"got {t.shape}; for one-hot targets pass a float array of shape {y.shape}")
-        if t.size and (t.min() < 0 or t.max() >= classes):
+        if t.size and (t.max() >= classes or (t.dtype.kind == "i" and t.min() < 0)):
             bad = np.flatnonzero((t < 0) | (t >= classes))
             where = np.unravel_index(bad[0], t.shape) if t.ndim else ()
             raise ValueError(
@@ -213,7 +234,7 @@ class SoftmaxCrossEntropy(Function):
         _check_targets("softmax_cross_entropy", x, t)
         classes = x.shape[-1]
         rows = x.reshape(-1, classes)  # one row per sample, whatever the leading axes
-        z = rows - rows.max(axis=1, keepdims=True, initial=-np.inf)
+        z = rows - _max_for_exp(rows, 1)
         probs = np.exp(z)
         sum_exp = probs.sum(axis=1, keepdims=True)
         log_sum_exp = np.log(sum_exp)
@@ -221,8 +242,8 @@ class SoftmaxCrossEntropy(Function):
         ctx.probs = probs.reshape(x.shape)
         ctx.rows = rows.shape[0]
         ctx.is_labels = t.dtype.kind in "iu"
-        if ctx.is_labels:  # log p of each true class: z[t] - log(sum(exp(z)))
-            total = (log_sum_exp.sum() - z[np.arange(ctx.rows), t.reshape(-1)].sum())
+        if ctx.is_labels:  # -log p of each true class: log(sum(exp(z))) - z[t]
+            total = (log_sum_exp.reshape(-1) - z[np.arange(ctx.rows), t.reshape(-1)]).sum()
         else:
             total = -(t.reshape(-1, classes) * (z - log_sum_exp)).sum()
         return np.asarray(total / ctx.rows, dtype=x.dtype)
@@ -230,12 +251,20 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def backward(ctx, gy):
         x, t = ctx.inputs
+        recording = is_grad_enabled()
         # Under create_graph the probabilities must be a recorded function of x.
-        probs = Softmax.apply(x, axis=-1) if is_grad_enabled() else Tensor(ctx.probs)
-        scale = gy / ctx.rows
+        probs = Softmax.apply(x, axis=-1) if recording else ctx.probs
         if ctx.is_labels:
-            gx = (probs - _one_hot(t.data, x.shape[-1], x.dtype)) * scale
-            return gx, None
+            if recording:
+                return (probs - _one_hot(t.data, x.shape[-1], x.dtype)) * (gy / ctx.rows), None
+            # The plain backward of every training step, (probs - onehot) * scale on the arrays,
+            # with the one-hot subtracted in place at the labels instead of built.
+            scale = gy.data / ctx.rows
+            gx = probs * scale
+            gx.reshape(ctx.rows, -1)[np.arange(ctx.rows), t.data.reshape(-1)] -= scale
+            return Tensor(gx), None
+        probs = probs if recording else Tensor(probs)
+        scale = gy / ctx.rows
         gx = (probs * t.sum(axis=-1, keepdims=True) - t) * scale if ctx.needs_input_grad[0] else None
         gt = -LogSoftmax.apply(x, axis=-1) * scale if ctx.needs_input_grad[1] else None
         return gx, gt

@@ -17,8 +17,6 @@ parameter Tensors' data, so the book's training loop works unchanged:
 True
 """
 
-from collections.abc import MutableMapping
-
 import numpy as np
 
 from . import functional as F
@@ -28,24 +26,19 @@ from .numerical import numerical_gradient as _numerical_gradient
 from .tensor import Tensor
 
 
-class ParamsView(MutableMapping):
-    """``{name: ndarray}`` backed by a module's parameters: the arrays are the Tensors' data.
+class ParamsView(dict):
+    """``{name: ndarray}`` whose arrays ARE the module's parameter data (made on each ``net.params``).
 
-    Assigning ``params[k] = array`` copies into the parameter in place, so the
-    view and the module never drift apart.
+    A plain dict for reading (fast, as the optimizers need); assigning
+    ``params[k] = array`` (or ``update``) copies into the parameter in place,
+    so the view and the module never drift apart. Deleting is refused.
     """
 
     def __init__(self, module):
-        self._module = module
-
-    def _tensors(self):
-        return self._module.parameter_table()
-
-    def __getitem__(self, key):
-        return self._tensors()[key].data
+        super().__init__((name, p.data) for name, p in module.parameter_table().items())
 
     def __setitem__(self, key, value):
-        target = self._tensors()[key].data
+        target = self[key]
         if value is not target:  # params[k] -= g already updated target in place
             value = np.asarray(value)
             if value.shape != target.shape:
@@ -53,14 +46,14 @@ class ParamsView(MutableMapping):
                                  f"{target.shape}")
             target[...] = value
 
-    def __delitem__(self, key):
-        raise TypeError("params: parameters cannot be deleted")
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
-    def __iter__(self):
-        return iter(self._tensors())
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("params: the parameters of a net cannot be removed or added")
 
-    def __len__(self):
-        return len(self._tensors())
+    __delitem__ = pop = popitem = clear = setdefault = _refuse
 
     def __repr__(self):
         return "ParamsView(" + ", ".join(f"{k}: {v.shape}" for k, v in self.items()) + ")"

@@ -12,7 +12,8 @@ import numbers
 
 import numpy as np
 
-from .autograd import Function
+from .autograd import Function, is_grad_enabled
+from .tensor import Tensor
 
 # --- elementwise, two inputs (NumPy broadcasting) ---
 
@@ -52,7 +53,8 @@ class Mul(Function):
     def backward(ctx, gz):
         x, y = ctx.inputs
         need_x, need_y = ctx.needs_input_grad
-        return (gz * y if need_x else None), (gz * x if need_y else None)
+        # Mul.apply is gz * y without the operator's dispatch: the commonest backward, kept lean.
+        return (Mul.apply(gz, y) if need_x else None), (Mul.apply(gz, x) if need_y else None)
 
 
 class Div(Function):
@@ -225,6 +227,8 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, an int or a tuple; negatives count from the end) as a sorted tuple."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)  # the common case, kept fast
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     result = []
     for a in axes:
@@ -457,10 +461,13 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        check_matmul_shapes(x.shape, y.shape)
-        if x.ndim == 2 and y.ndim == 2:
-            return np.dot(x, y)  # same result; np.matmul is much slower for thin operands (784x1 @ 1x100)
-        return np.asarray(np.matmul(x, y))
+        try:
+            if x.ndim == 2 and y.ndim == 2:
+                return np.dot(x, y)  # same result; np.matmul is much slower for thin operands (784x1 @ 1x100)
+            return np.asarray(np.matmul(x, y))
+        except ValueError:
+            check_matmul_shapes(x.shape, y.shape)  # say which shapes, in our words
+            raise
 
     @staticmethod
     def backward(ctx, gz):
@@ -492,12 +499,15 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, W, b):
-        check_matmul_shapes(x.shape, W.shape, "linear")
         if W.ndim != 2 or b.shape != W.shape[1:]:
             raise ValueError(f"linear: W must be 2-D (in, out) and b of shape (out,); "
                              f"got W {W.shape} and b {b.shape}")
-        y = np.dot(x, W) if x.ndim == 2 else np.matmul(x, W)
-        if np.result_type(y, b) == y.dtype:
+        try:
+            y = np.dot(x, W) if x.ndim == 2 else np.matmul(x, W)
+        except ValueError:
+            check_matmul_shapes(x.shape, W.shape, "linear")
+            raise
+        if b.dtype == y.dtype or np.result_type(y, b) == y.dtype:
             y += b  # y is our own fresh array
         else:
             y = y + b
@@ -506,14 +516,26 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, gy):
         x, W, b = ctx.inputs
-        need_x, need_W, need_b = ctx.needs_input_grad
-        gx = gy @ W.T if need_x else None
-        gW = gb = None
-        if need_W or need_b:
-            rows = gy.reshape(-1, W.shape[1]) if gy.ndim != 2 else gy
-            if need_W:
-                x_rows = x.reshape(-1, W.shape[0]) if x.ndim != 2 else x
-                gW = x_rows.T @ rows
-            if need_b:
-                gb = rows.sum(axis=0)
-        return gx, gW, gb
+        if is_grad_enabled():  # create_graph: record the formulas as Tensor ops
+            return _linear_grads(ctx.needs_input_grad, gy, x, W)
+        # A plain backward runs every training step: the same formulas on the arrays.
+        grads = _linear_grads(ctx.needs_input_grad, gy.data, x.data, W.data)
+        return tuple(None if g is None else Tensor(g) for g in grads)
+
+
+def _linear_grads(needs, gy, x, W):
+    """gx = gy @ W^T, gW = x^T @ gy, gb = gy summed over rows: on Tensors or on ndarrays alike."""
+    need_x, need_W, need_b = needs
+    gx = _matmul(gy, W.T) if need_x else None
+    rows = gy.reshape(-1, W.shape[1]) if gy.ndim != 2 else gy
+    gW = gb = None
+    if need_W:
+        gW = _matmul((x.reshape(-1, W.shape[0]) if x.ndim != 2 else x).T, rows)
+    if need_b:
+        gb = rows.sum(axis=0)
+    return gx, gW, gb
+
+
+def _matmul(a, b):
+    """a @ b, recorded for Tensors; np.dot for arrays (np.matmul is slow for thin operands)."""
+    return a @ b if isinstance(a, Tensor) else np.dot(a, b)

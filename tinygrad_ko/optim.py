@@ -119,6 +119,8 @@ def _param_array(name, key, p):
 def _grad_array(name, key, g, p):
     if isinstance(g, Tensor):
         g = g.data
+    if type(g) is np.ndarray and g.dtype == p.dtype and g.shape == p.shape:
+        return g  # what a net's gradient() gives: nothing to convert or check
     g = np.asarray(g)
     if g.dtype.kind not in "biuf":
         raise TypeError(f"{name}.update: grad {key!r} has dtype {g.dtype}; expected a real numeric array")

@@ -31,6 +31,9 @@ class Tensor:
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__ instead of NumPy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
+        if type(data) is np.ndarray and dtype is None and not requires_grad:
+            self.data, self.grad, self.requires_grad, self._ctx = data, None, False, None
+            return  # the common case (wrapping an array), kept fast
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, (np.ndarray, np.generic)):
@@ -321,8 +324,8 @@ def _operand(value, like):
         return value
     kind = type(value)
     if (kind is float or kind is int) and like.data.dtype.kind == "f":
-        data = np.array(value, dtype=like.data.dtype)  # the common case, kept fast
-    elif isinstance(value, (np.ndarray, np.generic)):
+        return _number(value, like.data.dtype)  # the common case, kept fast
+    if isinstance(value, (np.ndarray, np.generic)):
         data = np.asarray(value)
     elif isinstance(value, numbers.Number):
         data = np.asarray(value, dtype=np.result_type(like.data.dtype, value))
@@ -334,6 +337,24 @@ def _operand(value, like):
     out.requires_grad = False
     out._ctx = None
     return out
+
+
+_numbers = {}  # (value, dtype) -> constant Tensor: formulas repeat their numbers (1 - y, x * 0.5)
+
+
+def _number(value, dtype):
+    """A Python number as a read-only 0-d constant Tensor of ``dtype``, made once and reused."""
+    key = (value, dtype)  # 2 and 2.0 give the same array of a float dtype
+    constant = _numbers.get(key)
+    if constant is None:
+        data = np.array(value, dtype=dtype)
+        data.flags.writeable = False
+        constant = Tensor(data)
+        if value and value == value:  # not 0.0 (== -0.0, whose sign matters) and not NaN
+            if len(_numbers) >= 1024:
+                _numbers.clear()  # a bound for programs that use many different numbers
+            _numbers[key] = constant
+    return constant
 
 
 def _raw(value):
