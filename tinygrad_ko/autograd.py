@@ -217,9 +217,14 @@ def detect_anomaly():
         _state.anomaly = previous
 
 
+# Constants from finite Python numbers that became inf when cast to a tensor's dtype (float32 + 1e300):
+# the op that used them counts as the one that made the inf.
+overflowed_numbers = weakref.WeakSet()
+
+
 def _user_line():
     """'file:line: code' of the innermost frame outside this package."""
-    package_dir = os.path.dirname(os.path.abspath(__file__))
+    package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
     for frame in reversed(traceback.extract_stack()[:-2]):
         if not frame.filename.startswith(package_dir):
             return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
@@ -240,7 +245,7 @@ def _check_forward(ctx, cls, inputs, data):
         return  # ops run by a backward are checked as that op's gradients
     ctx._created_at = _user_line()
     bad = _bad_value(data)
-    if bad is not None and all(_bad_value(x.data) is None for x in inputs):
+    if bad is not None and all(_bad_value(x.data) is None or x in overflowed_numbers for x in inputs):
         shapes = ", ".join(str(x.shape) for x in inputs)
         raise FloatingPointError(
             f"{cls.name()} produced {bad} in forward (input shapes {shapes}); "
@@ -248,8 +253,8 @@ def _check_forward(ctx, cls, inputs, data):
 
 
 def _check_backward(ctx, gy, grads):
-    if _bad_value(gy.data) is not None:
-        return  # the bad value came from further down; its op was named there
+    if _bad_value(gy.data) is not None or any(_bad_value(x.data) is not None for x in ctx.inputs):
+        return  # the bad value was there before this op; whoever made it was named
     for i, gx in enumerate(grads):
         bad = None if gx is None else _bad_value(gx.data)
         if bad is not None:

@@ -75,6 +75,11 @@ class Div(Function):
 # --- elementwise, one input ---
 
 
+def as_float(x):
+    """x as floats: float64 for integers (NumPy would give float16 for tanh of uint8 pixels)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
 class Neg(Function):
     """y = -x.  dy/dx = -1.  Saves nothing."""
 
@@ -109,7 +114,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.exp(x)
+        return np.exp(as_float(x))
 
     @staticmethod
     def backward(ctx, gy):
@@ -121,7 +126,7 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.log(x)
+        return np.log(as_float(x))
 
     @staticmethod
     def backward(ctx, gy):
@@ -133,7 +138,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sqrt(x)
+        return np.sqrt(as_float(x))
 
     @staticmethod
     def backward(ctx, gy):
@@ -170,7 +175,8 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.negative(x, out=np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float64))
+        x = as_float(x)  # np.negative would also wrap around in uint8
+        y = np.negative(x, out=np.empty(x.shape, x.dtype))
         with np.errstate(over="ignore"):  # exp(-x) = inf for x < -709 gives 1 / inf = 0, as it should
             np.exp(y, out=y)
         y += 1.0
@@ -212,7 +218,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.tanh(x)
+        return np.tanh(as_float(x))
 
     @staticmethod
     def backward(ctx, gy):
@@ -284,9 +290,7 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalize_axes(axis, x.ndim, "max")
-        if any(x.shape[a] == 0 for a in axes):
-            raise ValueError(f"max: cannot take the maximum over an empty axis (shape {x.shape}, axis {axis})")
+        axes = _nonempty_axes(x.shape, axis, "max", "maximum")
         y = x.max(axis=axes, keepdims=True)
         is_max = (x == y) | (np.isnan(x) & np.isnan(y))
         ctx.weights = (is_max / is_max.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
@@ -299,6 +303,20 @@ class Max(Function):
         if not ctx.keepdims:
             gy = gy.reshape(ctx.kept_shape)
         return gy * ctx.weights
+
+
+def _nonempty_axes(shape, axis, op, what):
+    """normalize_axes, and a clear error when one of them is empty (a max of nothing is undefined)."""
+    axes = normalize_axes(axis, len(shape), op)
+    if any(shape[a] == 0 for a in axes):
+        raise ValueError(f"{op}: cannot take the {what} over an empty axis (shape {shape}, axis {axis})")
+    return axes
+
+
+def minimum(x, axis=None, keepdims=False):
+    """x.min(axis, keepdims) as -max(-x): the same tie rule and gradient, errors named min."""
+    axes = _nonempty_axes(x.shape, axis, "min", "minimum")
+    return -Max.apply(-x, axis=axes, keepdims=keepdims)
 
 
 # --- movement: shape changes, no arithmetic ---
@@ -434,6 +452,18 @@ class ScatterAdd(Function):
 # --- matrix products ---
 
 
+def dot2(a, b):
+    """np.dot of two 2-D arrays (np.matmul is several times slower for thin operands).
+
+    For an inner size of 1 the product is an outer product, computed as one
+    multiplication: OpenBLAS's gemm skips the terms when a factor is 0, which
+    would turn 0 * nan into 0.
+    """
+    if a.shape[1] == 1:
+        return np.multiply(a, b)
+    return np.dot(a, b)
+
+
 def check_matmul_shapes(x_shape, y_shape, op="matmul"):
     """Raise a ValueError naming both shapes when x @ y is not defined."""
     if len(x_shape) == 0 or len(y_shape) == 0:
@@ -462,8 +492,8 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, x, y):
         try:
-            if x.ndim == 2 and y.ndim == 2:
-                return np.dot(x, y)  # same result; np.matmul is much slower for thin operands (784x1 @ 1x100)
+            if x.ndim == 2 and y.ndim == 2 and x.shape[1] == y.shape[0]:
+                return dot2(x, y)
             return np.asarray(np.matmul(x, y))
         except ValueError:
             check_matmul_shapes(x.shape, y.shape)  # say which shapes, in our words
@@ -503,7 +533,7 @@ class Linear(Function):
             raise ValueError(f"linear: W must be 2-D (in, out) and b of shape (out,); "
                              f"got W {W.shape} and b {b.shape}")
         try:
-            y = np.dot(x, W) if x.ndim == 2 else np.matmul(x, W)
+            y = dot2(x, W) if x.ndim == 2 and x.shape[1] == W.shape[0] else np.matmul(x, W)
         except ValueError:
             check_matmul_shapes(x.shape, W.shape, "linear")
             raise
@@ -537,5 +567,7 @@ def _linear_grads(needs, gy, x, W):
 
 
 def _matmul(a, b):
-    """a @ b, recorded for Tensors; np.dot for arrays (np.matmul is slow for thin operands)."""
-    return a @ b if isinstance(a, Tensor) else np.dot(a, b)
+    """a @ b, recorded for Tensors; dot2 for 2-D arrays (np.matmul is slow for thin operands)."""
+    if isinstance(a, Tensor):
+        return a @ b
+    return dot2(a, b) if a.ndim == 2 else np.matmul(a, b)

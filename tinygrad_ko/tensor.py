@@ -293,7 +293,7 @@ class Tensor:
 
     def min(self, axis=None, keepdims=False):
         """Minimum over ``axis``; at ties the gradient is split evenly between the tied entries."""
-        return -ops.Max.apply(-self, axis=axis, keepdims=keepdims)
+        return ops.minimum(self, axis, keepdims)
 
     # --- movement ---
 
@@ -305,9 +305,11 @@ class Tensor:
 
     def transpose(self, *axes):
         """Permute the axes (varargs or one tuple); no axes reverses them, as NumPy."""
+        if not axes:
+            return ops.Transpose.apply(self, axes=None)
         if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
             axes = axes[0]
-        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+        return ops.Transpose.apply(self, axes=tuple(axes))
 
     def __getitem__(self, index):
         """Basic slicing and integer-array indexing; repeated indices accumulate their gradients."""
@@ -347,10 +349,13 @@ def _number(value, dtype):
     key = (value, dtype)  # 2 and 2.0 give the same array of a float dtype
     constant = _numbers.get(key)
     if constant is None:
-        data = np.array(value, dtype=dtype)
+        with np.errstate(over="ignore"):  # as NumPy's own float32 + 1e300 gives inf
+            data = np.array(value, dtype=dtype)
         data.flags.writeable = False
         constant = Tensor(data)
-        if value and value == value:  # not 0.0 (== -0.0, whose sign matters) and not NaN
+        if not np.isfinite(data) and np.isfinite(value):
+            autograd.overflowed_numbers.add(constant)
+        elif value and value == value:  # not 0.0 (== -0.0, whose sign matters) and not NaN
             if len(_numbers) >= 1024:
                 _numbers.clear()  # a bound for programs that use many different numbers
             _numbers[key] = constant
@@ -368,7 +373,7 @@ def _raw_index(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        return np.asarray(index) if index else np.zeros(0, dtype=np.intp)  # [] selects nothing
     return index
 
 
