@@ -142,6 +142,24 @@ def test_no_grad_works_as_a_decorator():
     assert not predict(tk.Tensor([1.0], requires_grad=True)).requires_grad
 
 
+def test_no_grad_decorator_survives_recursion_and_reuse():
+    x = tk.Tensor([1.0], requires_grad=True)
+
+    @tk.no_grad()
+    def depth(n):
+        assert not tk.is_grad_enabled()
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert depth(3) == 3
+    assert tk.is_grad_enabled() and (x * 2).requires_grad
+    mode = tk.no_grad()
+    with mode:
+        with mode:
+            pass
+        assert not tk.is_grad_enabled()
+    assert tk.is_grad_enabled()
+
+
 def test_no_grad_is_thread_local():
     inside, outside = threading.Event(), threading.Event()
     seen = {}

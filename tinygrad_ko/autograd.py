@@ -14,6 +14,7 @@ reference cycles, no need for the garbage collector):
 """
 
 import contextlib
+import functools
 import os
 import threading
 import traceback
@@ -46,21 +47,32 @@ def is_grad_enabled():
     return _state.grad_enabled
 
 
-class _grad_mode(contextlib.ContextDecorator):
+class _grad_mode:
     """Set this thread's grad mode inside ``with``; restore the previous one on the way out.
 
-    A small class rather than a generator: backward enters it on every call.
+    Also a decorator. A small class rather than a generator, as it is cheap to
+    enter; the previous modes are a stack, so one object may be entered again
+    inside itself, and a decorated function enters a fresh one on each call
+    (recursion and threads are safe).
     """
 
     def __init__(self, enabled):
         self.enabled = enabled
+        self._previous = []
 
     def __enter__(self):
-        self.previous = _state.grad_enabled
+        self._previous.append(_state.grad_enabled)
         _state.grad_enabled = self.enabled
 
     def __exit__(self, *exc_info):
-        _state.grad_enabled = self.previous
+        _state.grad_enabled = self._previous.pop()
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def with_mode(*args, **kwargs):
+            with _grad_mode(self.enabled):
+                return func(*args, **kwargs)
+        return with_mode
 
 
 def no_grad():
