@@ -44,7 +44,6 @@ def contenders(ops, modules, x0):
     """{label: zero-argument callable}, one chain forward (+ backward) per call."""
     ones = np.ones_like(x0)
     x = tk.Tensor(x0.copy(), requires_grad=True)
-    constant = tk.Tensor(x0.copy())
 
     def tk_both():
         x.grad = None

@@ -63,7 +63,7 @@ def reduced_axes(axis, ndim):
 def vjp(node, g):
     """The gradient of each input of ``node``, given the gradient g of its value."""
     xs = [p.value for p in node.inputs]
-    op, params, y = node.op, node.params, node.value
+    op, params = node.op, node.params
     if op == "add":
         return [unbroadcast(g, xs[0].shape), unbroadcast(g, xs[1].shape)]
     if op == "sub":

@@ -9,14 +9,13 @@ The tables ``MIRRORS`` and ``CHECKSUMS`` are plain module-level dicts: the tests
 point them at a local server, and a user behind a proxy mirror can do the same.
 """
 
-import contextlib
 import hashlib
 import http.client
-import os
-import secrets
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from ..io import write_atomically
 
 # Base URLs, tried in order; the file name is appended. Only https:// is accepted
 # (see check_url). yann.lecun.com, MNIST's original home, serves plain HTTP and is
@@ -135,42 +134,34 @@ def _progress_bar(total, desc, enabled):
 
 
 def _fetch(url, dest, size, sha256, timeout, progress):
-    """One try: url -> temporary file -> checks -> os.replace(dest). Leaves nothing on failure."""
+    """One try: url -> temporary file -> checks -> dest, by io.write_atomically (nothing left on failure)."""
     check_url(url)
     opener = urllib.request.build_opener(_CheckedRedirects)
-    # A fresh hidden name beside dest ("x" mode: never an existing file), so os.replace
-    # stays within one file system; unlike mkstemp it gets the usual permissions.
-    tmp = dest.parent / f".{dest.name}.{secrets.token_hex(8)}.part"
-    out = open(tmp, "xb")
-    try:
-        with out, opener.open(url, timeout=timeout) as response:
-            length = response.headers.get("Content-Length", "")
-            if length.isdigit() and int(length) != size:
-                raise ValueError(f"the server offers {int(length):,} bytes, expected {size:,}")
-            digest, got = hashlib.sha256(), 0
-            with _progress_bar(size, dest.name, progress) as bar:
-                while True:
-                    chunk = response.read(_CHUNK)
-                    if not chunk:
-                        break
-                    got += len(chunk)
-                    if got > size:
-                        raise ValueError(f"the server sent more than the expected {size:,} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    bar.update(len(chunk))
-            if got != size:
-                raise ValueError(f"connection dropped: got {got:,} of {size:,} bytes")
-            if digest.hexdigest() != sha256:
-                raise ValueError(
-                    f"SHA-256 mismatch: got {digest.hexdigest()}, expected {sha256}")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:       # also KeyboardInterrupt: never leave a partial file
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with opener.open(url, timeout=timeout) as response:
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) != size:
+            raise ValueError(f"the server offers {int(length):,} bytes, expected {size:,}")
+        write_atomically(dest, lambda out: _copy_checked(response, out, size, sha256, dest.name, progress))
+
+
+def _copy_checked(response, out, size, sha256, name, progress):
+    """Copy the response into ``out``; raise unless it is exactly ``size`` bytes with this SHA-256."""
+    digest, got = hashlib.sha256(), 0
+    with _progress_bar(size, name, progress) as bar:
+        while True:
+            chunk = response.read(_CHUNK)
+            if not chunk:
+                break
+            got += len(chunk)
+            if got > size:
+                raise ValueError(f"the server sent more than the expected {size:,} bytes")
+            digest.update(chunk)
+            out.write(chunk)
+            bar.update(len(chunk))
+    if got != size:
+        raise ValueError(f"connection dropped: got {got:,} of {size:,} bytes")
+    if digest.hexdigest() != sha256:
+        raise ValueError(f"SHA-256 mismatch: got {digest.hexdigest()}, expected {sha256}")
 
 
 def download_file(urls, dest, size, sha256, timeout=TIMEOUT, progress=True):
