@@ -265,8 +265,11 @@ def sce_reference(x, t):
     log_p = np_log_softmax(x, -1)
     if t.dtype.kind in "iu":
         total = -np.take_along_axis(log_p, t[..., None].astype(np.intp), axis=-1).sum()
-    else:
-        total = -(t.astype(x.dtype) * log_p).sum()
+    else:  # cross-entropy's convention 0 * log 0 = 0: a target of 0 adds nothing, even where log p is -inf
+        with np.errstate(invalid="ignore"):
+            terms = t.astype(x.dtype) * log_p
+        terms[(t == 0) & np.isinf(log_p)] = 0
+        total = -terms.sum()
     return np.asarray(total / rows, dtype=x.dtype)
 
 
