@@ -361,6 +361,14 @@ def test_gradcheck_cross_entropy_error_explains_the_1e_7_floor():
     assert re.search(r"^PASS", out, flags=re.M)
 
 
+def test_gradcheck_with_relu_explains_the_corner():
+    code, out, err = call("gradcheck", "--activation", "relu", "--hidden", 5)
+    assert code in (0, 1), err
+    assert len([line for line in out.splitlines() if "corner at 0" in line]) == 1
+    code, out, _ = call("gradcheck", "--hidden", 5)
+    assert "corner" not in out
+
+
 def test_gradcheck_impossible_tolerance_exits_1():
     code, out, _ = call("gradcheck", "--hidden", 5, "--tolerance", "1e-30")
     assert code == 1

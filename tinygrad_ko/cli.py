@@ -278,6 +278,9 @@ def run_gradcheck(args):
     if args.loss == "cross_entropy_error":
         print("note: cross_entropy_error takes log(y + 1e-7), but backprop's (softmax - t)/N has no 1e-7, so "
               "the two differ by about 1e-7/y: a floor near 1e-7, not a bug (the fused loss has none).")
+    if args.activation == "relu":
+        print("note: relu has a corner at 0; where a pre-activation lies within h = 1e-4 of it, the numerical "
+              "gradient straddles the corner and is off there (backprop is not): expect larger differences.")
     passed = bool(worst < tolerance)  # False for NaN
     print(f"{'PASS' if passed else 'FAIL'}: largest mean |backprop - numerical| is {worst:.3g}, "
           f"{'below' if passed else 'not below'} the tolerance {tolerance:g}")
