@@ -249,14 +249,16 @@ class SoftmaxCrossEntropy(Function):
         ctx.probs = probs.reshape(x.shape)
         ctx.rows = rows.shape[0]
         ctx.is_labels = t.dtype.kind in "iu"
-        # The sum in float64: float32 rows whose losses fit may still overflow when added up.
         if ctx.is_labels:  # -log p of each true class: log(sum(exp(z))) - z[t]
-            total = (log_sum_exp.reshape(-1) - z[np.arange(ctx.rows), t.reshape(-1)]).sum(dtype=np.float64)
+            losses = log_sum_exp.reshape(-1) - z[np.arange(ctx.rows), t.reshape(-1)]
         else:  # where t is 0 and log p is -inf, the term is 0, not 0 * -inf (a NaN still counts)
             t_rows, log_p = t.reshape(-1, classes), z - log_sum_exp
             counted = ~((t_rows == 0) & np.isinf(log_p))
-            total = -np.multiply(t_rows, log_p, out=np.zeros(z.shape), where=counted).sum()
-        return np.asarray(total / ctx.rows, dtype=z.dtype)
+            losses = -np.multiply(t_rows, log_p, out=np.zeros(z.shape), where=counted)
+        # The mean as a sum of losses / N, in float64: when every row's loss fits, so does their
+        # mean, though their plain sum may overflow. The mean of no rows is NaN, as np.mean's.
+        mean = (losses / ctx.rows).sum(dtype=np.float64) if ctx.rows else np.nan
+        return np.asarray(mean, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx, gy):
