@@ -261,16 +261,22 @@ def log_softmax_vjp(g, arrays, out, axis):
 
 
 def sce_reference(x, t):
+    """The mean over rows of -sum(t * log_softmax(x)), as the mean of the rows' losses.
+
+    Each term is divided by the row count before the float64 sum: where every row's loss fits
+    the dtype, so does the mean (a plain sum could overflow first). Cross-entropy's convention
+    0 * log 0 = 0: a target of 0 adds nothing, even where log p is -inf.
+    """
     rows = x.size // x.shape[-1]
     log_p = np_log_softmax(x, -1)
     if t.dtype.kind in "iu":
-        total = -np.take_along_axis(log_p, t[..., None].astype(np.intp), axis=-1).sum()
-    else:  # cross-entropy's convention 0 * log 0 = 0: a target of 0 adds nothing, even where log p is -inf
+        terms = -np.take_along_axis(log_p, t[..., None].astype(np.intp), axis=-1)
+    else:
         with np.errstate(invalid="ignore"):
-            terms = t.astype(x.dtype) * log_p
+            terms = -(t.astype(x.dtype) * log_p)
         terms[(t == 0) & np.isinf(log_p)] = 0
-        total = -terms.sum()
-    return np.asarray(total / rows, dtype=x.dtype)
+    mean = (terms / rows).sum(dtype=np.float64) if rows else np.nan
+    return np.asarray(mean, dtype=x.dtype)
 
 
 def sce_vjp(g, arrays, out, t):
