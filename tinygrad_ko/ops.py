@@ -98,7 +98,11 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.exponent = exponent
-        return np.power(x, exponent)
+        if x.dtype.kind == "f":
+            # float32 ** 3 stays float32, as in NumPy 2 (NumPy 1.x gives float64 for a 0-d x); the
+            # operator, not np.power, so that ** 2 is an exact square on every NumPy
+            return x ** x.dtype.type(exponent)
+        return x ** exponent
 
     @staticmethod
     def backward(ctx, gy):
