@@ -14,8 +14,8 @@ from collections import namedtuple
 
 import numpy as np
 
-import tinygrad_ko as tk
 from tinygrad_ko import _bench_reference as ref
+from tinygrad_ko import bench
 
 Contender = namedtuple("Contender", "step params prepare")
 
@@ -30,21 +30,8 @@ def _layer_count(init):
 
 def tinygrad_ko(init, activation, lr):
     """The book's loop on tinygrad_ko: ``grads = net.gradient(x, t)``, ``SGD.update(net.params, grads)``."""
-    sizes = [init["W1"].shape[0]] + [init[f"W{i}"].shape[1] for i in range(1, _layer_count(init) + 1)]
-    dtype = init["W1"].dtype
-    if len(sizes) == 3:
-        net = tk.TwoLayerNet(*sizes, activation=activation, dtype=dtype)
-    else:
-        net = tk.MultiLayerNet(sizes[0], sizes[1:-1], sizes[-1], activation=activation, dtype=dtype)
-    for key, value in init.items():
-        net.params[key] = value
-    optimizer = tk.optim.SGD(lr=lr)
-
-    def step(x, t):
-        grads = net.gradient(x, t)
-        optimizer.update(net.params, grads)
-
-    return Contender(step, lambda: dict(net.params), _same)
+    step, params = bench.tinygrad_ko_step(init, activation, lr)
+    return Contender(step, params, _same)
 
 
 def reference(init, activation, lr):

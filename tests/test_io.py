@@ -571,6 +571,5 @@ def test_missing_file_raises_file_not_found(tmp_path):
         load(tmp_path / "nothing.npz")
 
 
-@pytest.mark.skipif(not hasattr(tk, "save"), reason="tk.save/tk.load not exported from tinygrad_ko yet")
 def test_exported_at_the_package_top_level():
     assert tk.save is save and tk.load is load

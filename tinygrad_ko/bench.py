@@ -218,21 +218,36 @@ CHAIN = 100                # ops in the op-overhead chain
 CONSTANT = 1.0001          # x * CONSTANT: its backward is a real elementwise op
 
 
-def two_layer_contenders(dtype, batches, lr=LR, sizes=SIZES):
-    """{name: (step(x, t), params())} for tinygrad_ko, the reference and the floor, from the same weights."""
-    import tinygrad_ko as tk
-    from . import _bench_reference as ref
+def tinygrad_ko_step(init, activation="sigmoid", lr=LR):
+    """The book's loop on tinygrad_ko from the weights ``init`` (W1 b1 ... Wn bn): (step(x, t), params()).
 
-    init = ref.init_params(sizes, 0.01, seed=0, dtype=dtype)
-    net = tk.TwoLayerNet(*sizes, dtype=dtype)
+    A step is ``grads = net.gradient(x, t)`` and ``SGD(lr).update(net.params, grads)``.
+    """
+    import tinygrad_ko as tk
+
+    count = len(init) // 2
+    sizes = [init["W1"].shape[0]] + [init[f"W{i}"].shape[1] for i in range(1, count + 1)]
+    dtype = init["W1"].dtype
+    if count == 2:
+        net = tk.TwoLayerNet(*sizes, activation=activation, dtype=dtype)
+    else:
+        net = tk.MultiLayerNet(sizes[0], sizes[1:-1], sizes[-1], activation=activation, dtype=dtype)
     for key, value in init.items():
         net.params[key] = value
     optimizer = tk.optim.SGD(lr=lr)
 
-    def tk_step(x, t):
+    def step(x, t):
         grads = net.gradient(x, t)
         optimizer.update(net.params, grads)
 
+    return step, lambda: dict(net.params)
+
+
+def two_layer_contenders(dtype, batches, lr=LR, sizes=SIZES):
+    """{name: (step(x, t), params())} for tinygrad_ko, the reference and the floor, from the same weights."""
+    from . import _bench_reference as ref
+
+    init = ref.init_params(sizes, 0.01, seed=0, dtype=dtype)
     book = ref.TwoLayerNet(*sizes, params=init)
     book_sgd = ref.SGD(lr=lr)
 
@@ -242,7 +257,7 @@ def two_layer_contenders(dtype, batches, lr=LR, sizes=SIZES):
 
     floor = ref.MatmulFloor(init, batches[0][0].shape[0])
     return {
-        "tinygrad_ko": (tk_step, lambda: dict(net.params)),
+        "tinygrad_ko": tinygrad_ko_step(init, lr=lr),
         "reference (book's layers)": (book_step, lambda: book.params),
         "floor (5 matmuls)": (floor.step, None),
     }

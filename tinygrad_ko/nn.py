@@ -95,6 +95,8 @@ class Module:
         every mismatch; nothing is changed unless everything matches.
         """
         own = dict(self.named_parameters())
+        arrays = {name: np.asarray(value.data if isinstance(value, Tensor) else value)
+                  for name, value in state_dict.items()}
         problems = []
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -105,8 +107,7 @@ class Module:
         for name, p in own.items():
             if name not in state_dict:
                 continue
-            value = np.asarray(state_dict[name].data if isinstance(state_dict[name], Tensor)
-                               else state_dict[name])
+            value = arrays[name]
             if value.shape != p.shape:
                 problems.append(f"{name}: shape {value.shape} in the state dict, {p.shape} in the model")
             elif value.dtype != p.dtype:
@@ -114,8 +115,7 @@ class Module:
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, p in own.items():
-            p.data[...] = np.asarray(state_dict[name].data if isinstance(state_dict[name], Tensor)
-                                     else state_dict[name])
+            p.data[...] = arrays[name]
 
 
 class Linear(Module):

@@ -144,12 +144,7 @@ class Tensor:
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut off from the graph."""
-        out = Tensor.__new__(Tensor)
-        out.data = self.data
-        out.grad = None
-        out.requires_grad = False
-        out._ctx = None
-        return out
+        return Tensor(self.data)
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating-point tensors only) and return self."""
@@ -333,12 +328,7 @@ def _operand(value, like):
         data = np.asarray(value, dtype=np.result_type(like.data.dtype, value))
     else:
         data = np.array(value, dtype=np.float64)  # lists, as in Tensor(...)
-    out = Tensor.__new__(Tensor)
-    out.data = data
-    out.grad = None
-    out.requires_grad = False
-    out._ctx = None
-    return out
+    return Tensor(data)
 
 
 _numbers = {}  # (value, dtype) -> constant Tensor: formulas repeat their numbers (1 - y, x * 0.5)
