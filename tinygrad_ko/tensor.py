@@ -1,7 +1,7 @@
 """Tensor: an ndarray that remembers the operation that made it.
 
 This module holds construction, dtype rules, properties and the operators;
-the math of each operation lives in ``ops.py`` and ``functional.py``.
+the math of each operation lives in ``ops/`` and ``functional/``.
 """
 
 import numbers

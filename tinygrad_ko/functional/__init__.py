@@ -1,0 +1,17 @@
+"""Activations and losses, as in the book's ``common/functions.py``, differentiable.
+
+Every function accepts ndarrays as well as Tensors (as the book's do) and
+returns a Tensor; ``np.asarray(result)`` gives the array. Softmax, log-softmax
+and the fused softmax-cross-entropy are primitives because their composites
+overflow: they subtract the row maximum first, so logits of 1e4 are fine.
+
+>>> import numpy as np
+>>> import tinygrad_ko.functional as F
+>>> F.softmax(np.array([0.3, 2.9, 4.0]))
+Tensor([0.01821127, 0.24519181, 0.73659691])
+"""
+
+from .activations import (LogSoftmax, Softmax, exp, linear, log, log_softmax, relu, sigmoid, softmax, sqrt,
+                          tanh)
+from .losses import (SoftmaxCrossEntropy, cross_entropy_error, mean_squared_error, softmax_cross_entropy,
+                     sum_squared_error)

@@ -1,0 +1,17 @@
+"""Modules: objects that own parameters and compute with them (PyTorch's ``nn``, simplified).
+
+A parameter is a leaf Tensor that requires grad, assigned as an attribute of
+a Module. Modules assigned as attributes are searched too, so names nest:
+``Sequential(Linear(2, 3))`` has the parameters ``0.W`` and ``0.b``.
+
+>>> import numpy as np
+>>> import tinygrad_ko as tk
+>>> model = tk.nn.Sequential(tk.nn.Linear(4, 3), tk.nn.ReLU(), tk.nn.Linear(3, 2))
+>>> [name for name, _ in model.named_parameters()]
+['0.W', '0.b', '2.W', '2.b']
+>>> model(np.ones((5, 4))).shape
+(5, 2)
+"""
+
+from .layers import Linear, ReLU, Sequential, Sigmoid
+from .module import Module
