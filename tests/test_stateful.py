@@ -235,7 +235,7 @@ class AutogradSession(RuleBasedStateMachine):
         assert tensor.shape == value.shape and tensor.dtype == np.float64
         self.records.append(Record(tensor, node, no_grad))
         if recorded and data.draw(st.booleans(), label="backward at once"):
-            tensor.sum().backward()
+            tensor.sum().backward(retain_graph=True)
             reference_backward(node)
 
     @initialize(data=st.data(), shapes=st.lists(SHAPES, min_size=2, max_size=2))
@@ -345,7 +345,7 @@ class AutogradSession(RuleBasedStateMachine):
                 raised = True
             assert raised, "backward() on a tensor that does not require grad must raise RuntimeError"
             return
-        x.tensor.sum().backward()
+        x.tensor.sum().backward(retain_graph=True)  # sessions go through one graph many times
         reference_backward(x.node)
 
     @precondition(lambda self: self.records)

@@ -52,7 +52,7 @@ def apple_example():
     apple_num = tk.Tensor(2.0, requires_grad=True)
     tax = tk.Tensor(1.1, requires_grad=True)
     price = apple * apple_num * tax
-    price.backward()
+    price.backward(retain_graph=True)  # keep the graph to draw it after backward
     return apple, apple_num, tax, price
 
 
@@ -109,7 +109,7 @@ def test_scalar_output_shows_its_gradient_on_every_tensor_as_figure_5_16():
 
 def test_scalar_output_gradients_ignore_and_keep_accumulated_grad():
     apple, apple_num, tax, price = apple_example()
-    price.backward()                   # a second backward: apple.grad is now 2 * 2.2
+    price.backward(retain_graph=True)  # a second backward: apple.grad is now 2 * 2.2
     before = {name: t.grad for name, t in {"apple": apple, "apple_num": apple_num, "tax": tax}.items()}
     before_values = {name: g.numpy().copy() for name, g in before.items()}
     labels = labels_by_name(to_dot(price, show_grad=True, names={"apple": apple, "apple_num": apple_num,
@@ -174,7 +174,7 @@ def test_non_scalar_output_shows_grad_attribute_where_set():
     y = h.exp()
     names = {"x": x, "h": h, "y": y}
     assert "grad" not in " ".join(all_lines(to_dot(y, show_grad=True, names=names)))   # no backward yet
-    y.backward(np.ones(2))
+    y.backward(np.ones(2), retain_graph=True)
     labels = labels_by_name(to_dot(y, show_grad=True, names=names))
     assert labels["x"][-1].startswith("grad [")   # x.grad, set by backward
     assert labels["h"] == ["(2,)"] and labels["y"] == ["(2,)"]   # intermediates have no .grad
@@ -237,7 +237,7 @@ def test_constant_input_is_a_dashed_node():
 def test_big_tensor_shows_its_shape_but_not_its_values():
     x = tk.Tensor(np.arange(100.0).reshape(10, 10) + 0.5, requires_grad=True)
     y = x.sum()
-    y.backward()
+    y.backward(retain_graph=True)
     dot = to_dot(y, show_data=True, show_grad=True)
     labels = tensor_labels(dot)
     assert ["(10, 10)"] in labels     # neither values nor gradient of the big one

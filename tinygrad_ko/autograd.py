@@ -11,10 +11,23 @@ reference cycles, no need for the garbage collector):
 
     output Tensor --_ctx--> Function --inputs--> input Tensors
     Function --weakref--> output Tensor
+
+A backward pass frees the graph behind it as it goes (each Function drops its
+inputs and what it saved), unless ``retain_graph=True``: peak memory falls, and
+a second backward through the same graph is an error, not a silent doubling.
+
+In-place changes are tracked by a clock: each change through tinygrad_ko's API
+(``x -= ...`` on a Tensor, ``net.params[k] -= ...``, ``load_state_dict``, an
+optimizer's ``update``) stamps the tensor with the next tick, and each recorded
+Function remembers the tick at which it ran. Backward refuses to use an input
+stamped later than its Function. Writes straight into the ndarray
+(``t.data[...] = ...``, ``np.subtract(a, b, out=a)``) bypass tinygrad_ko and
+cannot be seen, as PyTorch's ``.data``.
 """
 
 import contextlib
 import functools
+import itertools
 import os
 import threading
 import traceback
@@ -34,6 +47,28 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
+
+
+class _ChangeClock:
+    """The tick of the latest in-place change; ``mark_changed`` advances it (under a lock)."""
+
+    now = 0
+    _ticks = itertools.count(1)
+    _lock = threading.Lock()
+
+
+def mark_changed(tensor, how):
+    """Record that ``tensor``'s data was changed in place by ``how`` (e.g. ``"-="``).
+
+    Every in-place change made through tinygrad_ko's API calls this, so that a
+    backward pass that would use the old values raises instead (see the module
+    docstring). ``how`` names the operation in that error.
+    """
+    with _ChangeClock._lock:
+        tick = next(_ChangeClock._ticks)
+        _ChangeClock.now = tick
+    tensor._version = tick
+    tensor._changed_by = how
 
 
 def is_grad_enabled():
@@ -118,6 +153,12 @@ class Function:
     ``ctx.inputs`` holds the input Tensors, ``ctx.needs_input_grad`` a bool per
     input (skip the work for the others) and ``ctx.output`` the output Tensor.
 
+    Two class attributes say what backward reads, so that the engine can refuse
+    to run it on values changed in place since forward: ``uses_inputs``, the
+    indices of the inputs backward reads from ``ctx.inputs`` (None: all of them;
+    ``()``: none, e.g. an op that saved a mask), and ``uses_output``, True when
+    backward reads ``ctx.output``.
+
     >>> import numpy as np
     >>> import tinygrad_ko as tk
     >>> class Cube(tk.Function):  # y = x**3, dy/dx = 3 x**2
@@ -137,6 +178,8 @@ class Function:
     """
 
     op_name = None  # the name used in error messages; default: the class name in lower case
+    uses_inputs = None  # indices of the inputs backward reads (None: all)
+    uses_output = False  # whether backward reads ctx.output
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -156,6 +199,7 @@ class Function:
         out.grad = None
         out._ctx = None
         out.requires_grad = False
+        out._version = 0
         state = _state
         if state.grad_enabled:
             needs = tuple([x.requires_grad for x in inputs])
@@ -163,6 +207,7 @@ class Function:
                 ctx.inputs = inputs
                 ctx.needs_input_grad = needs
                 ctx._output_ref = weakref.ref(out)
+                ctx._tick = _ChangeClock.now
                 out._ctx = ctx
                 out.requires_grad = True
         if state.anomaly:
@@ -280,29 +325,59 @@ def _check_backward(ctx, gy, grads):
 # --- backprop -----------------------------------------------------------------
 
 
+class _FreedInputs:
+    """Stands in for ``ctx.inputs`` once a backward pass has freed the Function."""
+
+    def _refuse(self, *args):
+        raise _GraphFreed
+
+    __iter__ = __len__ = __getitem__ = __reversed__ = _refuse
+
+
+class _GraphFreed(RuntimeError):
+    pass
+
+
+FREED = _FreedInputs()
+
+
+def graph_freed_error(ctx, where="backward"):
+    """The RuntimeError for a second pass through a Function that an earlier backward freed."""
+    return RuntimeError(
+        f"{where}: trying to backward through the graph a second time: <{type(ctx).__name__}> was "
+        f"freed by an earlier backward pass, which drops the arrays the graph saved; pass "
+        f"retain_graph=True to the first backward() (or tk.grad) to go through the same graph twice, "
+        f"or recompute the forward pass")
+
+
 def toposort(roots):
     """Tensors that lead to the roots, each after all its inputs. Iterative: deep graphs are fine.
 
     A depth-first search with an explicit stack of (tensor, iterator over its
     inputs): a tensor is placed once its iterator is exhausted, i.e. once all
-    its inputs have been placed.
+    its inputs have been placed. Raises RuntimeError (before any gradient is
+    computed) on reaching a Function that an earlier backward pass freed.
     """
     order, seen = [], set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, _inputs_of(root))]
-        while stack:
-            t, inputs = stack[-1]
-            for x in inputs:
-                if x.requires_grad and id(x) not in seen:
-                    seen.add(id(x))
-                    stack.append((x, _inputs_of(x)))
-                    break
-            else:
-                stack.pop()
-                order.append(t)
+    x = None
+    try:
+        for x in roots:
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
+            stack = [(x, _inputs_of(x))]
+            while stack:
+                t, inputs = stack[-1]
+                for x in inputs:
+                    if x.requires_grad and id(x) not in seen:
+                        seen.add(id(x))
+                        stack.append((x, _inputs_of(x)))
+                        break
+                else:
+                    stack.pop()
+                    order.append(t)
+    except _GraphFreed:
+        raise graph_freed_error(x._ctx) from None
     return order
 
 
@@ -310,7 +385,7 @@ def _inputs_of(t):
     return iter(t._ctx.inputs) if t._ctx is not None else iter(())
 
 
-def backprop(roots, root_grads, targets, create_graph=False):
+def backprop(roots, root_grads, targets, create_graph=False, retain_graph=None):
     """The chain rule from ``roots`` back to ``targets``.
 
     Returns a list with the gradient Tensor of each target (None where no path
@@ -320,36 +395,76 @@ def backprop(roots, root_grads, targets, create_graph=False):
     for root, g in zip(roots, root_grads):
         previous = grads.get(id(root))
         grads[id(root)] = g if previous is None else previous + g
-    _run_backward(toposort(roots), grads, {id(t) for t in targets}, create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
+    _run_backward(toposort(roots), grads, {id(t) for t in targets}, create_graph, retain)
     return [grads.get(id(t)) for t in targets]
 
 
-def _run_backward(order, grads, keep, create_graph):
+def _run_backward(order, grads, keep, create_graph, retain_graph):
     """Walk ``order`` (from toposort) backwards, turning each output gradient in ``grads`` into
-    its inputs' gradients. Gradients of tensors not in ``keep`` are dropped once used."""
+    its inputs' gradients. Gradients of tensors not in ``keep`` are dropped once used.
+
+    Unless ``retain_graph``, each Function is freed once its backward has run, and
+    ``order`` lets go of each tensor, so intermediate arrays are released during the pass.
+    """
     state = _state
     saved = state.grad_enabled, state.in_backward
     state.grad_enabled, state.in_backward = create_graph, True  # record only for create_graph
     anomaly = state.anomaly
     try:
-        for t in reversed(order):
+        for i in range(len(order) - 1, -1, -1):
+            t = order[i]
             ctx = t._ctx
             if ctx is None:
                 continue
+            if not retain_graph:
+                order[i] = None
             key = id(t)
             g = grads.get(key) if key in keep else grads.pop(key, None)
-            if g is None:
-                continue
-            gxs = type(ctx).backward(ctx, g)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            if anomaly:
-                _check_backward(ctx, g, gxs)
-            for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
-                if gx is not None and needed:
-                    _accumulate(grads, ctx, x, gx)
+            if g is not None:
+                if ctx._tick != _ChangeClock.now:  # something changed in place since this op ran
+                    _check_versions(ctx)
+                gxs = type(ctx).backward(ctx, g)
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+                if anomaly:
+                    _check_backward(ctx, g, gxs)
+                for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
+                    if gx is not None and needed:
+                        _accumulate(grads, ctx, x, gx)
+            if not retain_graph:
+                _free(ctx)
     finally:
         state.grad_enabled, state.in_backward = saved
+
+
+def _free(ctx):
+    """Drop what ``ctx`` holds for backward (inputs, saved arrays); keep its class for messages."""
+    ctx.__dict__.clear()
+    ctx.inputs = FREED
+
+
+def _check_versions(ctx):
+    """Raise if an input or output that ctx's backward reads was changed in place after forward."""
+    cls = type(ctx)
+    used = range(len(ctx.inputs)) if cls.uses_inputs is None else cls.uses_inputs
+    for i in used:
+        x = ctx.inputs[i]
+        if x._version > ctx._tick:
+            raise _changed_error(ctx, f"input {i}", x)
+    if cls.uses_output:
+        out = ctx.output
+        if out is not None and out._version > ctx._tick:
+            raise _changed_error(ctx, "output", out)
+
+
+def _changed_error(ctx, which, t):
+    how = getattr(t, "_changed_by", "an in-place operation")
+    return RuntimeError(
+        f"backward of {type(ctx).name()} (grad_fn=<{type(ctx).__name__}>) needs its {which} of shape "
+        f"{t.shape}, but that tensor was modified in place (by {how}) after it was used in the forward "
+        f"pass, so the gradient would be wrong; recompute the forward pass after the change, or change "
+        f"a copy (.clone()) instead")
 
 
 def _accumulate(grads, ctx, x, gx):
@@ -406,7 +521,10 @@ def _check_requires_grad(t, where):
             f"create its leaves with requires_grad=True (and not under no_grad())")
 
 
-def tensor_backward(t, grad=None, create_graph=False):
+_leaf_grad_lock = threading.Lock()  # two threads adding into one leaf's .grad must not lose a term
+
+
+def tensor_backward(t, grad=None, retain_graph=None, create_graph=False):
     """Implementation of ``Tensor.backward``: accumulate into the leaves' ``.grad``."""
     _check_requires_grad(t, "backward")
     g = _implicit_grad(t, "backward") if grad is None else _as_grad(grad, t, "backward")
@@ -414,24 +532,26 @@ def tensor_backward(t, grad=None, create_graph=False):
     order = toposort([t])
     leaves = [x for x in order if x._ctx is None]
     grads = {id(t): g}
-    _run_backward(order, grads, {id(x) for x in leaves}, create_graph)
-    for leaf in leaves:
-        lg = grads.get(id(leaf))
-        if lg is None:
-            continue
-        if leaf.grad is not None:
-            leaf.grad = leaf.grad + lg
-            continue
-        data = lg.data
-        # Two leaves' .grad must never share memory (y = a + b hands both the same array),
-        # and a .grad must be writable (a broadcast view is not).
-        if data.base is not None or id(data) in handed_out or not data.flags.writeable:
-            lg = lg.clone()
-        handed_out.add(id(lg.data))
-        leaf.grad = lg  # without create_graph it was computed under no_grad: a plain leaf
+    retain = create_graph if retain_graph is None else retain_graph
+    _run_backward(order, grads, {id(x) for x in leaves}, create_graph, retain)
+    with _leaf_grad_lock:
+        for leaf in leaves:
+            lg = grads.get(id(leaf))
+            if lg is None:
+                continue
+            if leaf.grad is not None:
+                leaf.grad = leaf.grad + lg
+                continue
+            data = lg.data
+            # Two leaves' .grad must never share memory (y = a + b hands both the same array),
+            # and a .grad must be writable (a broadcast view is not).
+            if data.base is not None or id(data) in handed_out or not data.flags.writeable:
+                lg = lg.clone()
+            handed_out.add(id(lg.data))
+            leaf.grad = lg  # without create_graph it was computed under no_grad: a plain leaf
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned; no ``.grad`` is touched.
 
     outputs: a Tensor or a sequence of Tensors; grad_outputs: matching
@@ -439,7 +559,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     element. inputs: a Tensor or a sequence of Tensors that require grad.
     Returns a tuple with one gradient Tensor per input (shape of that input).
     An input that the outputs do not depend on raises ``ValueError`` unless
-    ``allow_unused=True``, which gives None for it.
+    ``allow_unused=True``, which gives None for it. The graph is freed unless
+    ``retain_graph=True`` (default: ``create_graph``), as in ``Tensor.backward``.
 
     >>> import tinygrad_ko as tk
     >>> x = tk.Tensor(3.0, requires_grad=True)
@@ -463,7 +584,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
         _check_requires_grad(out, "grad (output)")
     root_grads = [_implicit_grad(o, "grad") if g is None else _as_grad(g, o, "grad")
                   for o, g in zip(outputs, grad_outputs)]
-    results = backprop(outputs, root_grads, inputs, create_graph)
+    results = backprop(outputs, root_grads, inputs, create_graph, retain_graph)
     for i, g in enumerate(results):
         if g is None and not allow_unused:
             raise ValueError(

@@ -175,7 +175,7 @@ def _analytic_jacobians(fn, inputs, checked):
             unit = np.zeros(out.size)
             unit[j] = 1.0
             grads = grad(out, [inputs[i] for i in checked], unit.reshape(out.shape).astype(out.dtype),
-                         allow_unused=True)
+                         retain_graph=True, allow_unused=True)  # one pass per row, through one graph
             for jac, g in zip(jacobians, grads):
                 if g is not None:
                     jac[row] = g.data.reshape(-1)

@@ -30,6 +30,7 @@ import numbers
 
 import numpy as np
 
+from .autograd import mark_changed
 from .tensor import Tensor
 
 __all__ = ["SGD", "Momentum", "AdaGrad", "RMSprop", "Adam"]
@@ -46,8 +47,16 @@ class Optimizer:
 
     def update(self, params, grads):
         """Update every array in ``params`` in place from ``grads`` (a dict with the same keys)."""
-        for key, p, g in self._pairs(params, grads):
+        pairs = self._pairs(params, grads)  # check everything before anything changes
+        self._begin_update()
+        for key, p, g in pairs:
             self._step(key, p, g)
+            owner = _owning_tensor(params, key)
+            if owner is not None:  # a graph recorded before this update must not backprop with it
+                mark_changed(owner, f"{type(self).__name__}.update")
+
+    def _begin_update(self):
+        """Called once per update, after the checks and before the first ``_step`` (Adam counts steps)."""
 
     def _step(self, key, p, g):
         raise NotImplementedError
@@ -99,6 +108,15 @@ class Optimizer:
 
     def _hyperparams(self):
         return {"lr": self.lr}
+
+
+def _owning_tensor(params, key):
+    """The Tensor whose data ``params[key]`` is: the value itself, or the Tensor behind a net's params."""
+    value = params[key]
+    if isinstance(value, Tensor):
+        return value
+    tensors = getattr(params, "tensors", None)  # a net's ParamsView knows them
+    return None if tensors is None else tensors.get(key)
 
 
 def _param_array(name, key, p):
@@ -265,16 +283,16 @@ class Adam(Optimizer):
         self.m = {}  # moving average of gradients per key
         self.v = {}  # moving average of squared gradients per key
 
-    def update(self, params, grads):
-        pairs = self._pairs(params, grads)  # check everything before counting the step
+    def _begin_update(self):
         self.iter += 1
-        lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
-        for key, p, g in pairs:
-            m = self._state(self.m, key, p)
-            v = self._state(self.v, key, p)
-            m += (1 - self.beta1) * (g - m)
-            v += (1 - self.beta2) * (g ** 2 - v)
-            p -= lr_t * m / (np.sqrt(v) + EPS)
+        self._lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+
+    def _step(self, key, p, g):
+        m = self._state(self.m, key, p)
+        v = self._state(self.v, key, p)
+        m += (1 - self.beta1) * (g - m)
+        v += (1 - self.beta2) * (g ** 2 - v)
+        p -= self._lr_t * m / (np.sqrt(v) + EPS)
 
     def _hyperparams(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2}

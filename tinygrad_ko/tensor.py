@@ -27,12 +27,13 @@ class Tensor:
     Tensor([[2., 4.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    # _version: the tick of the last in-place change (autograd.mark_changed); _changed_by: its operator
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_changed_by", "__weakref__")
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__ instead of NumPy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if type(data) is np.ndarray and dtype is None and not requires_grad:
-            self.data, self.grad, self.requires_grad, self._ctx = data, None, False, None
+            self.data, self.grad, self.requires_grad, self._ctx, self._version = data, None, False, None, 0
             return  # the common case (wrapping an array), kept fast
         if isinstance(data, Tensor):
             data = data.data
@@ -48,6 +49,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
+        self._version = 0
 
     # --- properties ---
 
@@ -129,14 +131,17 @@ class Tensor:
 
     # --- autograd ---
 
-    def backward(self, grad=None, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Backprop from this tensor; gradients accumulate into the leaves' ``.grad``.
 
         grad: the gradient of some scalar with respect to this tensor (Tensor or
         ndarray of this tensor's shape); optional for a one-element tensor.
+        retain_graph: keep the graph for another backward pass through it; by
+        default (``create_graph``'s value) the pass frees what the graph saved,
+        and a second pass raises RuntimeError, as in PyTorch.
         create_graph: record the backward pass too, for higher derivatives.
         """
-        autograd.tensor_backward(self, grad, create_graph)
+        autograd.tensor_backward(self, grad, retain_graph, create_graph)
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""
@@ -214,6 +219,7 @@ class Tensor:
                 f"in-place {ufunc.__name__} on a tensor that requires grad would not be recorded; "
                 f"do it under tk.no_grad() (as an optimizer step does), or write x = x - y")
         ufunc(self.data, _raw(other), out=self.data)
+        autograd.mark_changed(self, _IN_PLACE_SYMBOLS[ufunc])
         return self
 
     def __iadd__(self, other):
@@ -309,6 +315,9 @@ class Tensor:
     def __getitem__(self, index):
         """Basic slicing and integer-array indexing; repeated indices accumulate their gradients."""
         return ops.GetItem.apply(self, index=_raw_index(index))
+
+
+_IN_PLACE_SYMBOLS = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
 
 
 def _operand(value, like):

@@ -29,7 +29,7 @@ import shutil
 
 import numpy as np
 
-from .autograd import grad
+from .autograd import FREED, grad
 from .tensor import Tensor
 
 __all__ = ["to_dot", "draw", "DotGraph"]
@@ -203,6 +203,11 @@ def _walk(root):
         seen.add(id(t))
         stack.append((t, True))   # come back once its inputs are placed
         if t._ctx is not None:
+            if t._ctx.inputs is FREED:
+                raise RuntimeError(
+                    f"viz: the graph behind <{type(t._ctx).__name__}> was freed by backward(); draw it "
+                    f"before backward() (show_grad=True computes the gradients itself), or pass "
+                    f"retain_graph=True to backward()")
             # reversed: the first input is taken first, so numbering follows the code's order
             stack.extend([(x, False) for x in reversed(t._ctx.inputs)])
     return order
@@ -219,7 +224,7 @@ def _gradients(root, order, max_elements):
         wanted = [t for t in order if t.requires_grad and t.size <= max_elements]
         if not wanted:
             return {}
-        found = grad(root, wanted, allow_unused=True)   # a fresh backward pass; nothing accumulates
+        found = grad(root, wanted, retain_graph=True, allow_unused=True)  # nothing accumulates; graph kept
         return {id(t): g.data for t, g in zip(wanted, found) if g is not None}
     return {id(t): t.grad.data for t in order if t.grad is not None}
 

@@ -115,6 +115,9 @@ class Softmax(Function):
     Tensor([0.5, 0.5])
     """
 
+    uses_inputs = ()
+    uses_output = True
+
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -138,6 +141,8 @@ class LogSoftmax(Function):
     """
 
     op_name = "log_softmax"
+    uses_inputs = ()
+    uses_output = True
 
     @staticmethod
     def forward(ctx, x, axis):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import functional as F
-from ..autograd import no_grad
+from ..autograd import mark_changed, no_grad
 from ..nn import Module
 from ..numerical import numerical_gradient as _numerical_gradient
 from ..tensor import Tensor
@@ -18,7 +18,8 @@ class ParamsView(dict):
     """
 
     def __init__(self, module):
-        super().__init__((name, p.data) for name, p in module.parameter_table().items())
+        self.tensors = module.parameter_table()  # name -> the parameter Tensor behind each array
+        super().__init__((name, p.data) for name, p in self.tensors.items())
 
     def __setitem__(self, key, value):
         target = self[key]
@@ -28,6 +29,7 @@ class ParamsView(dict):
                 raise ValueError(f"params[{key!r}]: shape {value.shape} does not match the parameter's "
                                  f"{target.shape}")
             target[...] = value
+        mark_changed(self.tensors[key], f"net.params[{key!r}] assignment (such as -=)")
 
     def update(self, *args, **kwargs):
         for key, value in dict(*args, **kwargs).items():

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..autograd import mark_changed
 from ..tensor import Tensor
 
 _assignments = 0  # counts attribute assignments on every Module: the parameter tables' cache key
@@ -101,3 +102,4 @@ class Module:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, p in own.items():
             p.data[...] = arrays[name]
+            mark_changed(p, "load_state_dict")

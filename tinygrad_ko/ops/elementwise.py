@@ -11,6 +11,8 @@ from ..autograd import Function
 class Add(Function):
     """z = x + y.  dz/dx = dz/dy = 1.  Saves nothing."""
 
+    uses_inputs = ()
+
     @staticmethod
     def forward(ctx, x, y):
         return x + y
@@ -22,6 +24,8 @@ class Add(Function):
 
 class Sub(Function):
     """z = x - y.  dz/dx = 1, dz/dy = -1.  Saves nothing."""
+
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, y):
@@ -50,6 +54,9 @@ class Mul(Function):
 class Div(Function):
     """z = x / y.  dz/dx = 1/y, dz/dy = -x/y**2 = -z/y.  Uses the inputs and the output."""
 
+    uses_inputs = (1,)
+    uses_output = True
+
     @staticmethod
     def forward(ctx, x, y):
         return x / y
@@ -73,6 +80,8 @@ def as_float(x):
 class Neg(Function):
     """y = -x.  dy/dx = -1.  Saves nothing."""
 
+    uses_inputs = ()
+
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -84,6 +93,8 @@ class Neg(Function):
 
 class Pow(Function):
     """y = x ** c for a constant real c.  dy/dx = c * x ** (c - 1).  Saves c."""
+
+    uses_inputs = (0,)
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -106,6 +117,9 @@ class Pow(Function):
 class Exp(Function):
     """y = exp(x).  dy/dx = y.  Uses the output, so nothing is recomputed."""
 
+    uses_inputs = ()
+    uses_output = True
+
     @staticmethod
     def forward(ctx, x):
         return np.exp(as_float(x))
@@ -118,6 +132,8 @@ class Exp(Function):
 class Log(Function):
     """y = log(x) (natural).  dy/dx = 1/x.  Uses the input."""
 
+    uses_inputs = (0,)
+
     @staticmethod
     def forward(ctx, x):
         return np.log(as_float(x))
@@ -129,6 +145,9 @@ class Log(Function):
 
 class Sqrt(Function):
     """y = sqrt(x).  dy/dx = 1 / (2 y), infinite at x = 0.  Uses the output."""
+
+    uses_inputs = ()
+    uses_output = True
 
     @staticmethod
     def forward(ctx, x):
@@ -146,6 +165,7 @@ class ReLU(Function):
     """
 
     op_name = "relu"
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x):
@@ -166,6 +186,9 @@ class Sigmoid(Function):
     and the gradient y (1 - y) is 0: finite everywhere, accurate in relative
     terms for large |x| on both sides.
     """
+
+    uses_inputs = ()
+    uses_output = True
 
     @staticmethod
     def forward(ctx, x):
@@ -209,6 +232,9 @@ class SigmoidGrad(Function):
 
 class Tanh(Function):
     """y = tanh(x).  dy/dx = 1 - y**2.  Uses the output."""
+
+    uses_inputs = ()
+    uses_output = True
 
     @staticmethod
     def forward(ctx, x):

@@ -20,6 +20,8 @@ class SumTo(Function):
     Saves x's shape.
     """
 
+    uses_inputs = ()
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
@@ -33,6 +35,8 @@ class SumTo(Function):
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view).  Backward: the engine sums gy back to x's shape."""
 
+    uses_inputs = ()
+
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
@@ -44,6 +48,8 @@ class BroadcastTo(Function):
 
 class Reshape(Function):
     """y = x.reshape(shape).  Backward reshapes gy to x's shape.  Saves x's shape."""
+
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -57,6 +63,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """y = x.transpose(axes) (None reverses the axes).  Backward applies the inverse permutation."""
+
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -73,6 +81,8 @@ class Transpose(Function):
 
 class Copy(Function):
     """y = a copy of x as ``dtype`` (clone and astype).  Backward: the engine casts gy back to x's dtype."""
+
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -102,6 +112,7 @@ class GetItem(Function):
     """
 
     op_name = "getitem"
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, index):
@@ -116,6 +127,8 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """y = zeros(shape) with x added at ``index`` (the gradient of GetItem).  Backward: gy[index]."""
+
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, index, shape):

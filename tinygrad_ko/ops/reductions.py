@@ -36,6 +36,8 @@ class Sum(Function):
     Saves x's shape and the reduced axes.
     """
 
+    uses_inputs = ()
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.axes = normalize_axes(axis, x.ndim, "sum")
@@ -66,6 +68,8 @@ class Max(Function):
     is a valid subgradient, the choice of PyTorch's ``amax``); a NaN is the
     maximum of its slice and takes the gradient. Saves those weights (x's shape).
     """
+
+    uses_inputs = ()
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
