@@ -57,6 +57,15 @@ def write_fake_dataset(folder, **kw):
     return arrays
 
 
+def trust_files(monkeypatch, name, folder):
+    """Make the checksum table accept the files now in ``folder``: fake data stands in
+    for the real dataset, whose known SHA-256 it cannot have."""
+    table = {f: (os.path.getsize(folder / f), hashlib.sha256((folder / f).read_bytes()).hexdigest())
+             for f in FILES}
+    monkeypatch.setitem(_download.CHECKSUMS, name, table)
+    monkeypatch.setitem(_download.CONTENT_SHA256, name, {})
+
+
 def idx_gz_bytes(array):
     """A uint8 array as .gz IDX bytes, built by hand (independently of write_idx)."""
     header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
@@ -172,7 +181,7 @@ def test_idx_huge_header_is_refused_before_allocating(tmp_path, monkeypatch, suf
     def no_allocation(*args, **kwargs):
         raise AssertionError("read_idx allocated for a header it should have refused")
     monkeypatch.setattr(_idx, "_read_data", no_allocation)
-    with pytest.raises(ValueError, match="over the limit of 1,073,741,824 bytes") as exc:
+    with pytest.raises(ValueError, match=f"over the limit of {_idx.MAX_BYTES:,} bytes") as exc:
         read_idx(path)
     assert str(path) in str(exc.value)
     assert "4294967295x4294967295x4294967295 values of 8 bytes" in str(exc.value)
@@ -209,7 +218,9 @@ def test_images_labels_bad_label_and_dtype(tmp_path):
 def fake_mnist(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYGRAD_KO_DATA", str(tmp_path))
     monkeypatch.setitem(_download.MIRRORS, "mnist", [f"http://127.0.0.1:{closed_port()}/"])
-    return write_fake_dataset(tmp_path / "mnist")
+    arrays = write_fake_dataset(tmp_path / "mnist")
+    trust_files(monkeypatch, "mnist", tmp_path / "mnist")
+    return arrays
 
 
 @pytest.mark.parametrize("normalize,flatten,one_hot_label",
@@ -246,9 +257,10 @@ def test_is_available(fake_mnist, tmp_path, monkeypatch):
     assert not datasets.is_available("fashion-mnist")
 
 
-def test_load_mnist_damaged_file_names_it_and_says_what_to_do(fake_mnist, tmp_path):
+def test_load_mnist_damaged_file_names_it_and_says_what_to_do(fake_mnist, tmp_path, monkeypatch):
     path = tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz"
     write_idx(path, np.zeros(19, np.uint8))
+    trust_files(monkeypatch, "mnist", tmp_path / "mnist")   # its checksum passes; its count does not
     with pytest.raises(ValueError, match="count mismatch") as exc:
         load_mnist()
     assert str(path) in str(exc.value) and "Delete the damaged file" in str(exc.value)
@@ -530,10 +542,12 @@ def test_fashion_mnist_from_a_system_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYGRAD_KO_DATA", str(tmp_path / "data"))
     monkeypatch.setitem(datasets.SYSTEM_DIRS, "fashion-mnist", [tmp_path / "absent", system])
     monkeypatch.setitem(_download.MIRRORS, "fashion-mnist", [f"http://127.0.0.1:{closed_port()}/"])
+    trust_files(monkeypatch, "fashion-mnist", system)
     (x_train, t_train), _ = load_fashion_mnist(normalize=False, flatten=False)
     np.testing.assert_array_equal(x_train[:, 0], arrays[FILES[0]])
     np.testing.assert_array_equal(t_train, arrays[FILES[1]])
     own = write_fake_dataset(tmp_path / "data" / "fashion-mnist", seed=2)   # the data folder wins
+    trust_files(monkeypatch, "fashion-mnist", tmp_path / "data" / "fashion-mnist")
     (_, t_train), _ = load_fashion_mnist()
     np.testing.assert_array_equal(t_train, own[FILES[1]])
 

@@ -1,7 +1,10 @@
 """tinygrad_ko.io: save/load round trips, atomic saves, and files that must be refused."""
 
+import io
 import os
 import pathlib
+import pickle
+import pickletools
 import signal
 import struct
 import subprocess
@@ -17,9 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from numpy.lib import format as npy_format
 
 import tinygrad_ko as tk
-import tinygrad_ko.io as tio
+from tinygrad_ko.io import _files as tio_files
 from tinygrad_ko.io import load, save
 
 
@@ -229,14 +233,14 @@ def test_save_refuses_bad_entries_and_leaves_the_old_file(tmp_path, state, error
 def temp_kind(request, monkeypatch, tmp_path):
     """Run a test on both temp-file strategies: O_TMPFILE (Linux) and the named fallback."""
     if request.param == "named temp file":
-        monkeypatch.setattr(tio, "_open_anonymous_temp", lambda folder: None)
+        monkeypatch.setattr(tio_files, "_open_anonymous_temp", lambda folder: None)
     elif not _anonymous_temp_works(tmp_path):
         pytest.skip("O_TMPFILE is not available here")
     return request.param
 
 
 def _anonymous_temp_works(folder):
-    fd = tio._open_anonymous_temp(os.path.abspath(folder))
+    fd = tio_files._open_anonymous_temp(os.path.abspath(folder))
     if fd is None:
         return False
     os.close(fd)
@@ -271,13 +275,13 @@ def _check_interrupted_save(tmp_path, monkeypatch, temp_kind, fail_at, existing)
         raise KeyboardInterrupt
 
     if fail_at == "write":
-        monkeypatch.setattr(tio.npy_format, "write_array", _interrupt_after_some_bytes)
+        monkeypatch.setattr(npy_format, "write_array", _interrupt_after_some_bytes)
     elif fail_at == "fsync":
-        monkeypatch.setattr(tio.os, "fsync", interrupt)
+        monkeypatch.setattr(os, "fsync", interrupt)
     elif fail_at == "link":
-        monkeypatch.setattr(tio, "_link_anonymous_temp", interrupt)
+        monkeypatch.setattr(tio_files, "_link_anonymous_temp", interrupt)
     else:
-        monkeypatch.setattr(tio.os, "replace", interrupt)
+        monkeypatch.setattr(os, "replace", interrupt)
     with pytest.raises(KeyboardInterrupt):
         save({"W1": np.zeros((100, 100)), "b1": np.zeros(3)}, path)
     monkeypatch.undo()
@@ -297,13 +301,13 @@ def test_failed_replace_onto_a_folder_leaves_no_temp(tmp_path, temp_kind):
 
 def test_anonymous_temp_file_is_invisible_while_writing(tmp_path, monkeypatch, temp_kind):
     seen = []
-    real_write = tio.npy_format.write_array
+    real_write = npy_format.write_array
 
     def spy(fp, array, **kwargs):
         seen.append(sorted(os.listdir(tmp_path)))
         return real_write(fp, array, **kwargs)
 
-    monkeypatch.setattr(tio.npy_format, "write_array", spy)
+    monkeypatch.setattr(npy_format, "write_array", spy)
     save(OLD, tmp_path / "m.npz")
     monkeypatch.undo()
     if temp_kind == "anonymous temp file":
@@ -318,6 +322,7 @@ def test_anonymous_temp_file_is_invisible_while_writing(tmp_path, monkeypatch, t
 _CHILD_PAUSES_MIDWAY = textwrap.dedent("""
     import sys, time
     import numpy as np
+    from numpy.lib import format as npy_format
     import tinygrad_ko.io as tio
 
     class Slow:
@@ -331,8 +336,8 @@ _CHILD_PAUSES_MIDWAY = textwrap.dedent("""
                 print("midway", flush=True)
                 time.sleep(600)
 
-    real = tio.npy_format.write_array
-    tio.npy_format.write_array = lambda fp, array, **kw: real(Slow(fp), array, **kw)
+    real = npy_format.write_array
+    npy_format.write_array = lambda fp, array, **kw: real(Slow(fp), array, **kw)
     tio.save({"W1": np.full((2**23,), 7.0)}, sys.argv[1])   # 64 MiB
 """)
 
@@ -573,3 +578,139 @@ def test_missing_file_raises_file_not_found(tmp_path):
 
 def test_exported_at_the_package_top_level():
     assert tk.save is save and tk.load is load
+
+
+# --- the book's weight files: pickles of a dict of arrays ---
+
+# The book's trained weights (see NOTICE there); CI always has this folder.
+BOOK = pathlib.Path(__file__).resolve().parents[2] / "shared" / "book"
+needs_book = pytest.mark.skipif(not BOOK.is_dir(), reason=f"the book's weight files are not in {BOOK}")
+
+BOOK_PARAMS = {
+    "book_ch03_sample_weight.pkl": {"W1": (784, 50), "b1": (50,), "W2": (50, 100), "b2": (100,),
+                                    "W3": (100, 10), "b3": (10,)},
+    "book_ch07_params.pkl": {"W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,),
+                             "W3": (100, 10), "b3": (10,)},
+    "book_ch08_deep_convnet_params.pkl": {
+        "W1": (16, 1, 3, 3), "b1": (16,), "W2": (16, 16, 3, 3), "b2": (16,),
+        "W3": (32, 16, 3, 3), "b3": (32,), "W4": (32, 32, 3, 3), "b4": (32,),
+        "W5": (64, 32, 3, 3), "b5": (64,), "W6": (64, 64, 3, 3), "b6": (64,),
+        "W7": (1024, 50), "b7": (50,), "W8": (50, 10), "b8": (10,)},
+}
+BOOK_DTYPES = {"book_ch03_sample_weight.pkl": np.float32, "book_ch07_params.pkl": np.float64,
+               "book_ch08_deep_convnet_params.pkl": np.float64}
+
+BOOK_LIKE = {
+    "W1": np.arange(12, dtype=np.float32).reshape(3, 4) / 7,
+    "b1": np.array([0.5, -1.25, 1e-300, np.inf]),
+    "W2": np.asfortranarray(np.linspace(-1, 1, 6).reshape(2, 3)),   # Fortran order in memory
+    "step": np.array(7, dtype=np.int64),                              # 0-d
+    "mask": np.array([True, False]),
+    "empty": np.zeros((0, 3), dtype=np.float32),
+}
+
+
+@needs_book
+@pytest.mark.parametrize("name", BOOK_PARAMS)
+def test_the_books_weight_files_load(name):
+    params = tk.load_book_params(BOOK / name)
+    assert {key: value.shape for key, value in params.items()} == BOOK_PARAMS[name]
+    for key, value in params.items():
+        assert value.dtype == BOOK_DTYPES[name], key
+        assert value.flags.writeable and value.flags.c_contiguous, key
+        assert np.all(np.isfinite(value)) and np.any(value != 0), key
+
+
+@needs_book
+def test_the_books_sample_weight_scores_its_published_accuracy():
+    # NOTICE: the book's 3-layer sigmoid net with sample_weight.pkl scores 0.9352 on MNIST's
+    # test set. Some of its arrays are stored in Fortran order, so this checks the layout too.
+    p = tk.load_book_params(BOOK / "book_ch03_sample_weight.pkl")
+    x = tk.datasets.read_idx(BOOK / "t10k-images-idx3-ubyte.gz").reshape(10000, 784) / np.float32(255)
+    t = tk.datasets.read_idx(BOOK / "t10k-labels-idx1-ubyte.gz")
+
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
+    y = sigmoid(sigmoid(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]) @ p["W3"] + p["b3"]
+    assert np.mean(y.argmax(axis=1) == t) == 0.9352
+
+
+def test_save_book_params_is_read_back_equal_by_pickle_and_by_load_book_params(tmp_path):
+    path = tmp_path / "params.pkl"
+    tk.save_book_params({**BOOK_LIKE, "b2": tk.Tensor([1.0, 2.0])}, path)
+    # The book's own code does pickle.load; on a file we wrote ourselves, so can this test.
+    with open(path, "rb") as f:
+        by_pickle = pickle.load(f)
+    ours = tk.load_book_params(path)
+    expected = {**BOOK_LIKE, "b2": np.array([1.0, 2.0])}
+    for loaded in (by_pickle, ours):
+        assert list(loaded) == list(expected)
+        for key in expected:
+            assert type(loaded[key]) is np.ndarray, key
+            assert loaded[key].dtype == expected[key].dtype and loaded[key].shape == expected[key].shape
+            np.testing.assert_array_equal(loaded[key], expected[key])
+
+
+def test_save_book_params_writes_what_numpy_1_writes(tmp_path):
+    path = tmp_path / "params.pkl"
+    tk.save_book_params({"W1": np.ones((2, 3), dtype=np.float32)}, path)
+    raw = path.read_bytes()
+    assert raw[:2] == b"\x80\x03"                                   # protocol 3, as the book's files
+    assert b"cnumpy.core.multiarray\n_reconstruct\n" in raw         # NumPy 1.x's name: 2.x reads it too
+    assert b"numpy._core" not in raw
+    names = [arg for op, arg, _ in pickletools.genops(raw) if op.name == "GLOBAL"]
+    assert sorted(set(names)) == ["numpy dtype", "numpy ndarray", "numpy.core.multiarray _reconstruct"]
+    pickletools.dis(raw, out=io.StringIO())                         # a well-formed pickle
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_load_book_params_reads_numpys_own_pickles_of_every_protocol(tmp_path, protocol):
+    arrays = {**BOOK_LIKE, "T": np.ones((2, 3, 4)).transpose(1, 0, 2) * np.arange(4),
+              "big_endian": np.arange(3, dtype=">i4")}
+    path = tmp_path / "params.pkl"
+    path.write_bytes(pickle.dumps(arrays, protocol=protocol))
+    loaded = tk.load_book_params(path)
+    assert list(loaded) == list(arrays)
+    for key, value in arrays.items():
+        assert loaded[key].dtype == value.dtype.newbyteorder("="), key   # native byte order
+        np.testing.assert_array_equal(loaded[key], value)
+
+
+@pytest.mark.parametrize("written_by, other", [(b"numpy.core.multiarray", b"numpy._core.multiarray"),
+                                               (b"numpy._core.multiarray", b"numpy.core.multiarray")])
+def test_load_book_params_reads_numpy_1_and_numpy_2_pickles_alike(tmp_path, written_by, other):
+    raw = pickle.dumps(BOOK_LIKE, protocol=3)       # spelled as this NumPy spells it
+    path = tmp_path / "params.pkl"
+    path.write_bytes(raw.replace(other, written_by))
+    loaded = tk.load_book_params(path)
+    for key, value in BOOK_LIKE.items():
+        np.testing.assert_array_equal(loaded[key], value)
+
+
+def test_load_book_params_tells_npz_from_pickle_by_content_not_name(tmp_path):
+    tk.save({"W1": np.eye(2)}, tmp_path / "params.pkl")                 # an .npz named .pkl
+    tk.save_book_params({"W1": np.eye(3)}, tmp_path / "params.npz")     # a pickle named .npz
+    assert tk.load_book_params(tmp_path / "params.pkl")["W1"].shape == (2, 2)
+    assert tk.load_book_params(tmp_path / "params.npz")["W1"].shape == (3, 3)
+
+
+@pytest.mark.parametrize("params, error, words", [
+    ({"W": None}, TypeError, ["save_book_params", "'W'", "NoneType"]),
+    ({"obj": np.array([{"a": 1}], dtype=object)}, ValueError, ["save_book_params", "'obj'", "object"]),
+    ([("W", np.ones(2))], TypeError, ["save_book_params", "dict"]),
+])
+def test_save_book_params_refuses_bad_entries_before_writing(tmp_path, params, error, words):
+    with pytest.raises(error) as info:
+        tk.save_book_params(params, tmp_path / "params.pkl")
+    for word in words:
+        assert word in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_book_params_are_exported_at_the_top_level():
+    import tinygrad_ko.io as tio
+    assert tk.load_book_params is tio.load_book_params and tk.save_book_params is tio.save_book_params
+    assert issubclass(tk.UnsafePickleError, pickle.UnpicklingError)
+    for name in ("load_book_params", "save_book_params", "UnsafePickleError"):
+        assert name in tk.__all__

@@ -10,7 +10,7 @@ Tensor([2., 4., 6.])
 """
 
 from . import datasets, functional, nn, optim, viz
-from .io import load, save
+from .io import UnsafePickleError, load, load_book_params, save, save_book_params
 from .autograd import Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from .numerical import (GradcheckError, gradcheck, gradgradcheck, gradient_descent,
                         numerical_diff, numerical_gradient)
@@ -24,4 +24,5 @@ __all__ = [
     "functional", "numerical_diff", "numerical_gradient", "gradient_descent",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "optim", "save", "load", "datasets", "viz",
+    "load_book_params", "save_book_params", "UnsafePickleError",
 ]

@@ -3,8 +3,11 @@
 ``load_mnist`` and ``load_fashion_mnist`` return ``((x_train, t_train), (x_test, t_test))``
 exactly as the book's ``load_mnist`` does. They read the four standard IDX ``.gz`` files
 from a data folder and download them when missing (HTTPS mirrors, size and SHA-256
-checked, written atomically, with a progress bar). ``load_mnist(sample=True)`` returns a
-small sample of real MNIST digits that ships inside the package and needs no network.
+checked, written atomically, with a progress bar). Files already on disk are checked
+too, against the SHA-256 of the original ``.gz`` or of its unpacked content (for
+repacked copies such as Debian's), before they are used. ``load_mnist(sample=True)``
+returns a small sample of real MNIST digits that ships inside the package and needs no
+network.
 
 Where the files live (see ``data_dir``)::
 
@@ -32,7 +35,7 @@ import numpy as np
 
 from . import _download
 from ._download import DownloadError
-from ._idx import read_idx, read_images_labels, write_idx
+from ._idx import check_images_labels, read_idx, read_idx_digests, write_idx
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "data_dir", "download", "is_available", "DownloadError",
@@ -44,8 +47,8 @@ DATA_ENV = "TINYGRAD_KO_DATA"
 
 # Folders of system packages searched (after the data folder) before downloading.
 # Debian re-wrote the gzip headers of its copies (no file name, another time stamp), so
-# their SHA-256 differs from the originals' in _download.CHECKSUMS; like any file already
-# on disk they are checked by the IDX reader (magic number, sizes, counts, labels).
+# their SHA-256 differs from the originals' in _download.CHECKSUMS; they are trusted by
+# the SHA-256 of their unpacked content (_download.CONTENT_SHA256), like any file on disk.
 SYSTEM_DIRS = {
     "fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")],  # Debian: dataset-fashion-mnist
 }
@@ -93,7 +96,8 @@ def _check_name(name):
 
 
 def _has_all(folder):
-    return all((Path(folder) / f).is_file() for pair in _FILES.values() for f in pair)
+    # Anything at the path counts (a FIFO, a link to a device): reading it says what is wrong.
+    return all(os.path.lexists(Path(folder) / f) for pair in _FILES.values() for f in pair)
 
 
 def _find(name):
@@ -139,10 +143,21 @@ def _locate(name):
     return _find(name) or download(name)
 
 
-def _read_split(folder, split):
-    images, labels = (Path(folder) / f for f in _FILES[split])
+def _read_split(name, folder, split):
+    """The split's images and labels, each file checked against its known SHA-256 first."""
+    paths = [Path(folder) / f for f in _FILES[split]]
+    arrays = []
+    for path, ndim in zip(paths, (3, 1)):
+        array, file_sha256, content_sha256 = _with_hint(read_idx_digests, path, ndim=ndim)
+        _download.check_on_disk(name, path, _TITLES[name], file_sha256, content_sha256)
+        arrays.append(array)
+    return _with_hint(check_images_labels, *arrays, *paths)
+
+
+def _with_hint(read, *args, **kwargs):
+    """``read(*args, **kwargs)``, its ValueError saying what to do about a damaged file."""
     try:
-        return read_images_labels(images, labels)
+        return read(*args, **kwargs)
     except ValueError as exc:
         raise ValueError(
             f"{exc}\nDelete the damaged file and call the loader again to download a fresh "
@@ -179,7 +194,7 @@ def _load(name, normalize, flatten, one_hot_label, sample=False):
         splits = _load_sample()
     else:
         folder = _locate(name)
-        splits = (_read_split(folder, "train"), _read_split(folder, "test"))
+        splits = (_read_split(name, folder, "train"), _read_split(name, folder, "test"))
     return tuple(_prepare(x, t, normalize, flatten, one_hot_label) for x, t in splits)
 
 

@@ -10,15 +10,23 @@ values in C order, all big-endian::
 Files may be gzip-compressed (``.gz``); the reader looks at the first two bytes,
 not at the name. Everything in the header is checked before any array is made, so a
 damaged file gives a ``ValueError`` that names the file and says what is wrong,
-never a huge allocation or a silently wrong array.
+never a huge allocation or a silently wrong array. Only regular files are opened (a
+FIFO or a device is refused at once), and the data may not exceed ``max_bytes``
+(``MAX_BYTES`` unless told otherwise), so a gzip bomb is refused by its header's
+size, or stopped one byte past the size the header gives, before it can fill memory.
 """
 
 import gzip
+import hashlib
+import io
 import os
 import struct
 import zlib
 
 import numpy as np
+
+from ..io import write_atomically
+from ..io._files import open_regular
 
 # IDX type code -> NumPy dtype (big-endian, as the format says).
 IDX_DTYPES = {
@@ -30,9 +38,13 @@ IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 
-# The largest data section read_idx accepts unless told otherwise. MNIST's biggest
-# file holds 47,040,000 bytes; a header claiming more than 1 GiB is damage, not data.
-MAX_BYTES = 1 << 30
+# The largest data section read_idx accepts unless told otherwise (max_bytes=).
+# MNIST's and Fashion-MNIST's biggest files hold 47,040,000 bytes; 128 MiB leaves
+# room for similar datasets, and a header claiming more is damage or a gzip bomb.
+MAX_BYTES = 1 << 27
+# Bytes a file may hold beyond its data: the IDX header (at most 4 + 4 * 255) and
+# what gzip adds (its header, and a little for data that does not compress).
+_SLACK = 1 << 16
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
@@ -83,10 +95,12 @@ def read_idx(path, ndim=None, max_bytes=MAX_BYTES):
     """Read an IDX file (raw or gzip-compressed) into a NumPy array.
 
     ``ndim``: the number of dimensions expected (3 for images, 1 for labels), or None
-    for any. ``max_bytes``: the largest data section accepted. Multi-byte types come
-    back in native byte order. Raises ``ValueError`` naming the file for a wrong
-    magic number, an unexpected number of dimensions, a size over ``max_bytes``, or
-    data shorter or longer than the header says.
+    for any. ``max_bytes``: the largest data section accepted (128 MiB unless told
+    otherwise; pass a larger value for a bigger dataset you trust). Multi-byte types
+    come back in native byte order. Raises ``ValueError`` naming the file for a path
+    that is not a regular file (a FIFO, a device), a wrong magic number, an unexpected
+    number of dimensions, a size over ``max_bytes``, or data shorter or longer than
+    the header says.
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "demo-idx1-ubyte.gz")
@@ -94,23 +108,37 @@ def read_idx(path, ndim=None, max_bytes=MAX_BYTES):
     >>> read_idx(path, ndim=1)
     array([7, 2, 1], dtype=uint8)
     """
+    return read_idx_digests(path, ndim, max_bytes)[0]
+
+
+def read_idx_digests(path, ndim=None, max_bytes=MAX_BYTES):
+    """``read_idx``, also returning the SHA-256 (hex) of the file as stored and of its
+    IDX content (after gunzip: what ``gunzip -c file | sha256sum`` prints).
+    Returns ``(array, file_sha256, content_sha256)``."""
     path = os.fspath(path)
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == _GZIP_MAGIC
-        raw.seek(0)
-        stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
-        try:
-            return _parse(stream, raw, compressed, path, ndim, max_bytes)
-        except (gzip.BadGzipFile, zlib.error) as exc:
-            raise ValueError(f"{path}: damaged gzip data ({exc})") from None
-        except EOFError:
-            raise ValueError(f"{path}: truncated: the compressed data ends early") from None
-        finally:
-            if compressed:
-                stream.close()
+    with open_regular(path, f"cannot read IDX file {path!r}") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > max_bytes + max_bytes // 64 + _SLACK:
+            raise ValueError(
+                f"{path}: the file holds {size:,} bytes, more than an IDX file with at most "
+                f"{max_bytes:,} bytes of data (max_bytes) can; the file is damaged or not an IDX "
+                f"file, or pass a larger max_bytes to read_idx if you trust it")
+        raw = f.read(size)  # the whole file: it is small, and hashed as it is stored
+    compressed = raw[:2] == _GZIP_MAGIC
+    stream = gzip.GzipFile(fileobj=io.BytesIO(raw), mode="rb") if compressed else io.BytesIO(raw)
+    try:
+        array, content = _parse(stream, len(raw), compressed, path, ndim, max_bytes)
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: damaged gzip data ({exc})") from None
+    except EOFError:
+        raise ValueError(f"{path}: truncated: the compressed data ends early") from None
+    finally:
+        stream.close()
+    return array, hashlib.sha256(raw).hexdigest(), content
 
 
-def _parse(stream, raw, compressed, path, ndim, max_bytes):
+def _parse(stream, size, compressed, path, ndim, max_bytes):
+    """The array, and the SHA-256 of the IDX bytes read (header and data)."""
     magic = _read_exact(stream, 4)
     if len(magic) < 4:
         raise ValueError(
@@ -150,9 +178,10 @@ def _parse(stream, raw, compressed, path, ndim, max_bytes):
     if nbytes > max_bytes:
         raise ValueError(
             f"{path}: header says {where} = {nbytes:,} bytes, over the limit of "
-            f"{max_bytes:,} bytes; the file is damaged or not an IDX file")
+            f"{max_bytes:,} bytes (max_bytes); the file is damaged or not an IDX file, or "
+            f"pass a larger max_bytes to read_idx if you trust it")
     if not compressed:                     # a raw file's size is known without reading it
-        held = os.fstat(raw.fileno()).st_size - 4 - 4 * file_ndim
+        held = size - 4 - 4 * file_ndim
         if held < nbytes:
             raise ValueError(
                 f"{path}: truncated: header says {where} = {nbytes:,} bytes, file holds {held:,}")
@@ -161,8 +190,12 @@ def _parse(stream, raw, compressed, path, ndim, max_bytes):
                 f"{path}: {held - nbytes:,} bytes more than the header says "
                 f"({where} = {nbytes:,} bytes); the file is damaged or its header is wrong")
     data = _read_data(stream, nbytes, path, where)
+    digest = hashlib.sha256(magic)
+    digest.update(header)
+    digest.update(data)
     array = np.frombuffer(data, dtype=dtype).reshape(dims)
-    return array.astype(dtype.newbyteorder("="), copy=False) if dtype.itemsize > 1 else array
+    array = array.astype(dtype.newbyteorder("="), copy=False) if dtype.itemsize > 1 else array
+    return array, digest.hexdigest()
 
 
 def write_idx(path, array, compress=None):
@@ -189,8 +222,7 @@ def write_idx(path, array, compress=None):
         compress = path.endswith(".gz")
     if compress:
         payload = gzip.compress(payload, mtime=0)
-    with open(path, "wb") as f:
-        f.write(payload)
+    write_atomically(path, lambda f: f.write(payload))
 
 
 def read_images_labels(images_path, labels_path, num_classes=10):
@@ -202,6 +234,11 @@ def read_images_labels(images_path, labels_path, num_classes=10):
     """
     images = read_idx(images_path, ndim=3)
     labels = read_idx(labels_path, ndim=1)
+    return check_images_labels(images, labels, images_path, labels_path, num_classes)
+
+
+def check_images_labels(images, labels, images_path, labels_path, num_classes=10):
+    """Check an images array and its labels against each other (see read_images_labels)."""
     for path, array, what in ((images_path, images, "images"), (labels_path, labels, "labels")):
         if array.dtype != np.uint8:
             raise ValueError(

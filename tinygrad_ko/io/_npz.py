@@ -1,29 +1,10 @@
-"""Save and load state dicts as ``.npz`` files: plain arrays only, never pickle.
+"""``tk.save`` and ``tk.load``: state dicts as ``.npz`` files, plain arrays only, never pickle."""
 
-``save(state_dict, path)`` writes a name -> array mapping (``net.state_dict()``,
-the book's ``net.params``) and ``load(path)`` reads it back as a dict of
-ndarrays::
-
-    tk.save(net.state_dict(), "model.npz")
-    net.load_state_dict(tk.load("model.npz"))
-
-The file is an ordinary NumPy ``.npz`` (a zip archive of ``.npy`` files), so
-``np.load(path)`` reads it too. Two promises go beyond ``np.savez``/``np.load``:
-
-- **Saving is atomic.** The data goes to a temporary file in the same folder,
-  is flushed to disk, and only then replaces ``path`` in one step. An
-  interrupted save (an exception, Ctrl-C, even a killed process) leaves an
-  existing file at ``path`` as it was.
-- **Loading trusts nothing in the file.** Only plain numeric and bool arrays
-  are read. Pickled Python objects are refused without unpickling anything
-  (unpickling can run arbitrary code), and each array's header is checked
-  against the bytes actually stored before any memory is allocated for it.
-"""
-
+import itertools
 import math
 import numbers
 import os
-import secrets
+import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -31,15 +12,19 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.lib import format as npy_format
 
-from .tensor import Tensor
+from ..tensor import Tensor
+from ._files import open_regular, write_atomically
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "DEFAULT_MAX_BYTES"]
 
 _ALLOWED_KINDS = "biufc"  # bool, signed int, unsigned int, float, complex
 _CHUNK = 16 * 2**20  # read arrays 16 MiB at a time
 # Deflate can shrink data at most about 1032 times; a member that claims to
 # expand more than this is corrupt or crafted (a "zip bomb").
 _MAX_DEFLATE_RATIO = 1100
+# The most bytes of arrays one file may hold unless the caller says otherwise
+# (``max_bytes=``): generous for the book's nets, finite against crafted files.
+DEFAULT_MAX_BYTES = 4 * 2**30
 
 
 # --- save ---
@@ -67,6 +52,11 @@ def save(state_dict, path):
     temporary file has no name until the data is safely on disk (``O_TMPFILE``),
     so even a killed process leaves nothing behind.
 
+    ``path`` must be a new path or a regular file; a file it replaces keeps its
+    permission bits. A directory raises ``IsADirectoryError``; a device, a FIFO
+    or a symbolic link raises ``ValueError`` (pass the link's real path): nothing
+    is replaced or written through silently. Errors name ``path``.
+
     >>> import os, tempfile
     >>> import numpy as np
     >>> from tinygrad_ko import Tensor
@@ -82,38 +72,35 @@ def save(state_dict, path):
     (dtype('float32'), array([ 0.5, -0.5]))
     """
     arrays = _check_state_dict(state_dict)
-    path = os.fspath(path)
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
     write_atomically(path, lambda f: _write_npz(f, arrays))
 
 
-def _check_state_dict(state_dict):
+def _check_state_dict(state_dict, op="save"):
     """Validate every entry and return a dict name -> ndarray; nothing is written yet."""
     if not isinstance(state_dict, Mapping):
         raise TypeError(
-            f"save: state_dict must be a dict of name -> array, got {type(state_dict).__name__}")
+            f"{op}: state_dict must be a dict of name -> array, got {type(state_dict).__name__}")
     arrays = {}
     for key, value in state_dict.items():
         if not isinstance(key, str):
-            raise TypeError(f"save: key {key!r} is a {type(key).__name__}; keys must be str names")
+            raise TypeError(f"{op}: key {key!r} is a {type(key).__name__}; keys must be str names")
         if key == "" or "\x00" in key:
-            raise ValueError(f"save: key {key!r} is not a valid name (empty or holds a NUL character)")
+            raise ValueError(f"{op}: key {key!r} is not a valid name (empty or holds a NUL character)")
         try:
             key.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError(f"save: key {key!r} cannot be stored: it is not valid Unicode text") from None
+            raise ValueError(f"{op}: key {key!r} cannot be stored: it is not valid Unicode text") from None
         if isinstance(value, Tensor):
             value = value.data
         if not isinstance(value, (np.ndarray, np.generic, numbers.Number)):
             raise TypeError(
-                f"save: key {key!r} holds a {type(value).__name__}, not an array; "
+                f"{op}: key {key!r} holds a {type(value).__name__}, not an array; "
                 f"only numeric arrays, numbers and Tensors can be saved (convert with np.asarray)")
         array = np.asarray(value)
         reason = _bad_dtype_reason(array.dtype)
         if reason is not None:
             raise ValueError(
-                f"save: key {key!r} holds an array of dtype {array.dtype} ({reason}); "
+                f"{op}: key {key!r} holds an array of dtype {array.dtype} ({reason}); "
                 f"only numeric and bool arrays can be saved, so that the file never needs pickle")
         arrays[key] = array
     return arrays
@@ -130,38 +117,6 @@ def _bad_dtype_reason(dtype):
     return None
 
 
-def write_atomically(path, write):
-    """Call ``write(file)`` on a temporary file in path's folder, then move it to ``path`` in one step.
-
-    Readers, and a crash or Ctrl-C at any moment, see the old file or the new
-    one, never half of one; the temporary file never outlives a failure.
-    ``tk.save`` uses it, and so do the files ``tinygrad-ko train`` writes.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp_name = _open_anonymous_temp(folder), None
-    if fd is None:  # no O_TMPFILE here: fall back to a named, hidden temporary file
-        fd, temp_name = _open_named_temp(folder, os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())  # the data is on disk before it gets its real name
-            if temp_name is None:
-                # Give the anonymous file a name; it becomes visible only now.
-                temp_name = _link_anonymous_temp(f.fileno(), folder, os.path.basename(path))
-        os.replace(temp_name, path)  # atomic: readers see the old file or the new one
-        temp_name = None
-    except BaseException:  # also KeyboardInterrupt: never leave a half-written file
-        if temp_name is not None:
-            try:
-                os.unlink(temp_name)
-            except OSError:
-                pass
-        raise
-    _fsync_folder(folder)  # make the rename itself durable
-
-
 def _write_npz(f, arrays):
     """The layout np.savez writes: one uncompressed ``<key>.npy`` member per array."""
     # NOTE: np.savez(f, **arrays) would misread keys such as "file" or
@@ -172,67 +127,9 @@ def _write_npz(f, arrays):
                 npy_format.write_array(member, array, allow_pickle=False)
 
 
-def _open_anonymous_temp(folder):
-    """An fd to a nameless file in ``folder`` (Linux O_TMPFILE), or None where unsupported.
-
-    A nameless file disappears by itself when the process dies, so even a
-    SIGKILL in the middle of a save leaves no temporary file behind.
-    """
-    flag = getattr(os, "O_TMPFILE", None)
-    if flag is None or not os.path.isdir("/proc/self/fd") or os.link not in os.supports_dir_fd:
-        return None
-    try:
-        return os.open(folder, flag | os.O_WRONLY, 0o666)  # 0o666 & ~umask, like open()
-    except OSError:  # a filesystem without O_TMPFILE, or an old kernel
-        return None
-
-
-def _link_anonymous_temp(fd, folder, base):
-    """Give the O_TMPFILE file ``fd`` a hidden name in ``folder`` and return it."""
-    proc_fd = os.open("/proc/self/fd", os.O_RDONLY)
-    try:
-        while True:
-            name = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
-            try:
-                # linkat(.., AT_SYMLINK_FOLLOW) on /proc/self/fd/N, as open(2) shows;
-                # a plain link() would not follow the /proc link.
-                os.link(str(fd), name, src_dir_fd=proc_fd, follow_symlinks=True)
-                return name
-            except FileExistsError:
-                continue
-    finally:
-        os.close(proc_fd)
-
-
-def _open_named_temp(folder, base):
-    """Create a new hidden file ``.<base>.<random>.tmp`` in ``folder``; return (fd, name)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        name = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(name, flags, 0o666), name  # 0o666 & ~umask, like open()
-        except FileExistsError:
-            continue
-
-
-def _fsync_folder(folder):
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some filesystems cannot fsync a folder; the data itself is safe
-        pass
-    finally:
-        os.close(fd)
-
-
 # --- load ---
 
-def load(path):
+def load(path, max_bytes=DEFAULT_MAX_BYTES):
     """Read an ``.npz`` file written by :func:`save` (or ``np.savez``) into a dict name -> ndarray.
 
     Only plain numeric and bool arrays are read, and nothing in the file is
@@ -248,6 +145,14 @@ def load(path):
     something other than plain arrays raises ``ValueError`` naming the path
     and the key.
 
+    The file is data, never a weapon: only a regular file is opened (a FIFO,
+    a device or a link to one raises ``ValueError`` at once), the zip entries
+    must lie inside the file without overlapping (overlapping entries are how
+    a small zip expands to terabytes), and together they may hold at most
+    ``max_bytes`` bytes of arrays (4 GiB unless told otherwise; pass a larger
+    ``max_bytes`` for a bigger file you trust). All of this is checked before
+    any array is allocated.
+
     >>> import os, tempfile
     >>> import numpy as np
     >>> from tinygrad_ko.io import save, load    # also tk.save, tk.load
@@ -260,13 +165,19 @@ def load(path):
            [0., 1.]])}
     """
     where = repr(os.fspath(path))
-    with open(path, "rb") as f:
-        zf = _open_zip(f, where)
-        with zf:
-            infos = _check_members(zf, where)
-            archive_size = os.fstat(f.fileno()).st_size
-            return {info.filename[:-4]: _read_member(zf, info, where, archive_size)
-                    for info in infos}
+    with open_regular(path, f"cannot load {where}") as f:
+        return _load_npz(f, where, max_bytes)
+
+
+def _load_npz(f, where, max_bytes):
+    """The arrays of the .npz open as ``f``; ``where`` names it in errors."""
+    zf = _open_zip(f, where)
+    with zf:
+        infos = _check_members(zf, where)
+        archive_size = os.fstat(f.fileno()).st_size
+        _check_layout(f, zf, infos, where, archive_size)
+        _check_budget(infos, where, max_bytes)
+        return {info.filename[:-4]: _read_member(zf, info, where) for info in infos}
 
 
 def _open_zip(f, where):
@@ -308,12 +219,47 @@ def _check_members(zf, where):
     return infos
 
 
-def _read_member(zf, info, where, archive_size):
+def _check_layout(f, zf, infos, where, archive_size):
+    """Each entry (local header and data) lies inside the file, before the zip directory,
+    and no two overlap: the sizes in the zip directory are claims too."""
+    spans = []
+    for info in infos:
+        at = f"cannot load {where}: key {info.filename[:-4]!r}"
+        f.seek(info.header_offset)
+        local = f.read(30)
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            raise ValueError(f"{at}: the file is truncated or corrupt (no entry header where the "
+                             f"zip directory says)")
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        end = info.header_offset + 30 + name_length + extra_length + info.compress_size
+        if end > archive_size:
+            raise ValueError(f"{at}: the file is truncated (the entry runs past the end of the file)")
+        if end > zf.start_dir:
+            raise ValueError(f"{at}: the entry overlaps the zip directory; the file is corrupt or "
+                             f"crafted, refused")
+        spans.append((info.header_offset, end, info.filename[:-4]))
+    spans.sort()
+    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
+        if start < end:
+            raise ValueError(
+                f"cannot load {where}: entries {first!r} and {second!r} overlap in the file "
+                f"(a crafted zip: overlapping entries make a small file expand to far more "
+                f"data), refused")
+    f.seek(0)
+
+
+def _check_budget(infos, where, max_bytes):
+    total = sum(info.file_size for info in infos)
+    if total > max_bytes:
+        raise ValueError(
+            f"cannot load {where}: its entries declare {total:,} bytes of arrays, over the limit "
+            f"of {max_bytes:,} bytes (max_bytes); if you trust this file, pass a larger "
+            f"max_bytes (at least {total:,})")
+
+
+def _read_member(zf, info, where):
     key = info.filename[:-4]
     at = f"cannot load {where}: key {key!r}"
-    # The sizes in the zip directory are claims too: bound them by the file's real size.
-    if info.header_offset + info.compress_size > archive_size:
-        raise ValueError(f"{at}: the file is truncated (the entry runs past the end of the file)")
     if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
         raise ValueError(f"{at}: the zip directory gives inconsistent sizes for this entry")
     if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 2**16:
