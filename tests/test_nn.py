@@ -325,3 +325,166 @@ def test_save_load_round_trip_of_a_book_net(tmp_path):
     fresh = tk.TwoLayerNet(6, 5, 3)
     fresh.load_state_dict(tk.load(path))
     np.testing.assert_array_equal(fresh.predict(x).data, net.predict(x).data)
+
+
+# --- train / eval ---
+
+
+class Counter(nn.Module):
+    """A parameter, a buffer and an optional child: the three kinds of state."""
+
+    def __init__(self, child=None):
+        super().__init__()
+        self.w = param(2, seed=6)
+        self.register_buffer("count", np.zeros((), dtype=np.int64))
+        self.register_buffer("total", np.zeros(2))
+        if child is not None:
+            self.child = child
+
+    def forward(self, x):
+        if self.training:
+            with tk.no_grad():
+                self.count += 1
+        return x * self.w
+
+
+class NoSuperInit(nn.Module):
+    def __init__(self):
+        self.inner = Counter()  # no super().__init__(): still a module in training mode
+
+
+def test_new_modules_are_in_training_mode():
+    assert nn.Module().training
+    assert Counter().training and NoSuperInit().training and nn.Sequential().training
+
+
+def test_train_and_eval_return_the_module_and_reach_every_child():
+    shared = Counter()
+    model = nn.Sequential(Counter(Counter(shared)), nn.Sequential(shared, NoSuperInit()))
+    everyone = [model, model[0], model[0].child, shared, model[1], model[1][1], model[1][1].inner]
+    assert model.eval() is model
+    assert not any(m.training for m in everyone)
+    assert model.train() is model
+    assert all(m.training for m in everyone)
+    assert model.train(False) is model and not any(m.training for m in everyone)
+    model[1].train()  # only that branch
+    assert not model.training and not model[0].training and model[1].training and model[1][1].inner.training
+
+
+def test_train_refuses_a_mode_that_is_not_a_bool():
+    with pytest.raises(TypeError, match="train: mode must be True or False"):
+        nn.Module().train("eval")
+
+
+def test_train_and_eval_keep_the_parameter_table():
+    model = nn.Sequential(Counter(), Counter())
+    table = model.parameter_table()
+    model.eval()
+    assert model.parameter_table() is table
+
+
+# --- buffers ---
+
+
+def test_buffers_are_in_state_dict_after_their_modules_parameters_and_not_parameters():
+    model = nn.Sequential(Counter(Counter()), Counter())
+    assert [name for name, _ in model.named_parameters()] == ["0.w", "0.child.w", "1.w"]
+    assert [name for name, _ in model.named_buffers()] == [
+        "0.count", "0.total", "0.child.count", "0.child.total", "1.count", "1.total"]
+    assert list(model.state_dict()) == ["0.w", "0.count", "0.total", "0.child.w", "0.child.count",
+                                        "0.child.total", "1.w", "1.count", "1.total"]
+    assert model.buffers() == [t for _, t in model.named_buffers()]
+    assert all(isinstance(b, Tensor) and not b.requires_grad for b in model.buffers())
+    assert not any(b is p for b in model.buffers() for p in model.parameters())
+
+
+def test_buffers_of_a_module_without_own_parameters_come_before_its_children():
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = Counter()
+            self.register_buffer("steps", np.zeros(()))
+
+    assert list(Holder().state_dict()) == ["steps", "inner.w", "inner.count", "inner.total"]
+
+
+def test_buffer_state_is_a_copy():
+    m = Counter()
+    state = m.state_dict()
+    state["total"] += 5.0
+    np.testing.assert_array_equal(m.total.data, 0.0)
+
+
+def test_register_buffer_rejects_bad_buffers():
+    m = Counter()
+    with pytest.raises(ValueError, match="requires grad"):
+        m.register_buffer("trained", Tensor(np.ones(2), requires_grad=True))
+    with pytest.raises(ValueError, match="'w'.*not a buffer"):
+        m.register_buffer("w", np.zeros(2))
+    with pytest.raises(ValueError, match="identifier"):
+        m.register_buffer("a.b", np.zeros(2))
+    with pytest.raises(TypeError, match="Counter.total is a buffer"):
+        m.total = np.zeros(2)
+    assert [name for name, _ in m.named_parameters()] == ["w"]
+
+
+def test_buffers_can_be_replaced_or_none():
+    m = Counter()
+    m.register_buffer("extra", None)
+    assert "extra" not in m.state_dict() and m.extra is None
+    m.extra = Tensor(np.arange(3.0))  # a buffer name keeps being a buffer
+    assert list(m.state_dict()) == ["w", "count", "total", "extra"]
+    m.register_buffer("total", np.ones(4))  # registering again replaces
+    assert m.state_dict()["total"].shape == (4,)
+
+
+def test_parameter_table_follows_later_assignments_and_ignores_buffers():
+    m = Counter()
+    assert [name for name, _ in m.named_parameters()] == ["w"]  # the table is cached now
+    m.v = param(3, seed=7)
+    m.register_buffer("b", np.zeros(1))
+    assert [name for name, _ in m.named_parameters()] == ["w", "v"]
+    m.w = Tensor(np.ones(2))  # a constant now
+    assert [name for name, _ in m.named_parameters()] == ["v"]
+
+
+def test_get_buffer_finds_buffers_by_dotted_name_only():
+    model = nn.Sequential(Counter(Counter()))
+    assert model.get_buffer("0.child.total") is model[0].child.total
+    assert model[0].get_buffer("count") is model[0].count
+    for target in ("0.w", "0.nothing", "1.count", "0.count.x"):
+        with pytest.raises(AttributeError, match="get_buffer"):
+            model.get_buffer(target)
+
+
+def test_load_state_dict_loads_buffers_in_place_with_checks():
+    source, target = Counter(Counter()), Counter(Counter())
+    source(np.ones(2))
+    source.child.total.data[...] = [1.0, 2.0]
+    arrays = {name: t.data for name, t in target.named_buffers()}
+    target.load_state_dict(source.state_dict())
+    for name, t in target.named_buffers():
+        assert t.data is arrays[name]
+        np.testing.assert_array_equal(t.data, dict(source.named_buffers())[name].data)
+    assert target.count.data == 1 and target.count.dtype == np.int64
+
+    before = target.state_dict()
+    bad = source.state_dict()
+    bad["count"] = np.array(3.0)  # float64, not int64
+    bad["child.total"] = np.zeros(3)
+    del bad["total"]
+    with pytest.raises(ValueError) as info:
+        target.load_state_dict(bad)
+    for word in ("count", "int64", "float64", "child.total", "(3,)", "missing keys: total"):
+        assert word in str(info.value)
+    for name, value in target.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_state_dict_marks_buffers_changed():
+    m = Counter()
+    w = Tensor(np.ones(2), requires_grad=True)
+    used = (w * m.total).sum()  # Mul's backward reads the buffer
+    m.load_state_dict(m.state_dict())
+    with pytest.raises(RuntimeError, match="modified in place.*load_state_dict"):
+        used.backward()

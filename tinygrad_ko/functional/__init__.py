@@ -15,3 +15,4 @@ from .activations import (LogSoftmax, Softmax, exp, linear, log, log_softmax, re
                           tanh)
 from .losses import (SoftmaxCrossEntropy, cross_entropy_error, mean_squared_error, softmax_cross_entropy,
                      sum_squared_error)
+from .normalization import batch_norm, dropout

@@ -15,3 +15,4 @@ a Module. Modules assigned as attributes are searched too, so names nest:
 
 from .layers import Linear, ReLU, Sequential, Sigmoid
 from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, Dropout

@@ -12,4 +12,5 @@ from .elementwise import (Add, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid, Sigm
                           as_float)
 from .matmul import Linear, MatMul, check_matmul_shapes, dot2, sum_rows
 from .movement import BroadcastTo, Copy, GetItem, Reshape, ScatterAdd, SumTo, Transpose, sum_to_shape
+from .normalization import BatchNorm, Dropout, check_dropout_probability
 from .reductions import Max, Sum, mean, minimum, normalize_axes
