@@ -90,22 +90,22 @@ def test_module_without_forward_says_so():
 
 def test_linear_shapes_and_bias():
     layer = nn.Linear(4, 3)
-    assert layer.W.shape == (4, 3) and layer.b.shape == (3,)
-    assert [name for name, _ in layer.named_parameters()] == ["W", "b"]
+    assert layer.weight.shape == (3, 4) and layer.bias.shape == (3,)  # PyTorch's (out, in)
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
     no_bias = nn.Linear(4, 3, bias=False)
-    assert no_bias.b is None
-    assert [name for name, _ in no_bias.named_parameters()] == ["W"]
+    assert no_bias.bias is None
+    assert [name for name, _ in no_bias.named_parameters()] == ["weight"]
     x = np.random.default_rng(0).standard_normal((2, 4))
-    np.testing.assert_allclose(no_bias(x).data, x @ no_bias.W.data, rtol=1e-12)
+    np.testing.assert_allclose(no_bias(x).data, x @ no_bias.weight.data.T, rtol=1e-12)
 
 
-def test_linear_forward_is_x_at_W_plus_b():
+def test_linear_forward_is_x_at_weight_T_plus_bias():
     np.random.seed(0)
     layer = nn.Linear(5, 2)
     x = np.random.default_rng(1).standard_normal((7, 5))
     y = layer(x)
     assert y.shape == (7, 2)
-    np.testing.assert_allclose(y.data, x @ layer.W.data + layer.b.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.data, x @ layer.weight.data.T + layer.bias.data, rtol=1e-12, atol=1e-12)
     y_tensor = layer(Tensor(x))
     np.testing.assert_array_equal(y_tensor.data, y.data)
 
@@ -115,31 +115,31 @@ def test_linear_passes_gradcheck():
     layer = nn.Linear(3, 4)
     x = Tensor(np.random.default_rng(2).standard_normal((5, 3)), requires_grad=True)
 
-    def fn(x, W, b):  # gradcheck perturbs float64 copies: route them through the layer
-        layer.W, layer.b = W, b
+    def fn(x, weight, bias):  # gradcheck perturbs float64 copies: route them through the layer
+        layer.weight, layer.bias = weight, bias
         return layer(x)
 
-    assert tk.gradcheck(fn, x, layer.W, layer.b)
+    assert tk.gradcheck(fn, x, layer.weight, layer.bias)
 
 
-def test_linear_backward_fills_W_and_b_grads():
+def test_linear_backward_fills_weight_and_bias_grads():
     np.random.seed(0)
     layer = nn.Linear(3, 2)
     x = np.random.default_rng(3).standard_normal((4, 3))
     layer(x).sum().backward()
-    np.testing.assert_allclose(layer.W.grad.data, x.sum(axis=0)[:, None] * np.ones((1, 2)), rtol=1e-12)
-    np.testing.assert_allclose(layer.b.grad.data, np.full(2, 4.0))
+    np.testing.assert_allclose(layer.weight.grad.data, np.ones((2, 1)) * x.sum(axis=0)[None, :], rtol=1e-12)
+    np.testing.assert_allclose(layer.bias.grad.data, np.full(2, 4.0))
 
 
 def test_linear_init_bounded_by_one_over_sqrt_fan_in():
     np.random.seed(0)
     layer = nn.Linear(100, 50)
     bound = 1 / np.sqrt(100)
-    for p in (layer.W, layer.b):
+    for p in (layer.weight, layer.bias):
         assert np.all(np.abs(p.data) <= bound)
         assert p.dtype == np.float64
-    assert np.abs(layer.W.data).max() > 0.9 * bound  # uses the range, not a tiny corner of it
-    assert layer.W.data.std() > 0.4 * bound
+    assert np.abs(layer.weight.data).max() > 0.9 * bound  # uses the range, not a tiny corner of it
+    assert layer.weight.data.std() > 0.4 * bound
 
 
 def test_linear_init_repeatable_with_np_random_seed():
@@ -148,9 +148,9 @@ def test_linear_init_repeatable_with_np_random_seed():
     np.random.seed(42)
     b = nn.Linear(6, 3)
     c = nn.Linear(6, 3)
-    np.testing.assert_array_equal(a.W.data, b.W.data)
-    np.testing.assert_array_equal(a.b.data, b.b.data)
-    assert not np.array_equal(b.W.data, c.W.data)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    np.testing.assert_array_equal(a.bias.data, b.bias.data)
+    assert not np.array_equal(b.weight.data, c.weight.data)
 
 
 # --- activations and Sequential ---
@@ -195,17 +195,17 @@ def test_sequential_indexing_len_and_iteration():
 
 def test_sequential_parameter_names_nest():
     seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
-    assert [name for name, _ in seq.named_parameters()] == ["0.W", "0.b", "2.W", "2.b"]
+    assert [name for name, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     nested = nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.Sigmoid(), nn.Linear(2, 1, bias=False))
-    assert [name for name, _ in nested.named_parameters()] == ["0.0.W", "0.0.b", "2.W"]
+    assert [name for name, _ in nested.named_parameters()] == ["0.0.weight", "0.0.bias", "2.weight"]
 
 
 def test_sequential_forward_matches_by_hand_and_backprops():
     np.random.seed(0)
     seq = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     x = np.random.default_rng(4).standard_normal((6, 4))
-    h = np.maximum(x @ seq[0].W.data + seq[0].b.data, 0)
-    np.testing.assert_allclose(seq(x).data, h @ seq[2].W.data + seq[2].b.data, rtol=1e-12)
+    h = np.maximum(x @ seq[0].weight.data.T + seq[0].bias.data, 0)
+    np.testing.assert_allclose(seq(x).data, h @ seq[2].weight.data.T + seq[2].bias.data, rtol=1e-12)
     seq(x).sum().backward()
     assert all(p.grad is not None and p.grad.shape == p.shape for p in seq.parameters())
 
@@ -256,23 +256,23 @@ def test_load_state_dict_copies_instead_of_aliasing():
     source, target = make_model(0), make_model(1)
     state = source.state_dict()
     target.load_state_dict(state)
-    state["0.W"][...] = 7.0
-    assert not np.any(target[0].W.data == 7.0)
+    state["0.weight"][...] = 7.0
+    assert not np.any(target[0].weight.data == 7.0)
 
 
 def test_load_state_dict_reports_every_problem_at_once_and_changes_nothing():
     model = make_model()
     before = model.state_dict()
     bad = model.state_dict()
-    del bad["0.b"]  # missing
+    del bad["0.bias"]  # missing
     bad["extra.W"] = np.zeros(2)  # unexpected
-    bad["0.W"] = np.zeros((3, 4))  # wrong shape
-    bad["2.W"] = bad["2.W"].astype(np.float32)  # wrong dtype
-    bad["2.b"] = bad["2.b"] + 1.0  # a valid entry: must not be loaded either
+    bad["0.weight"] = np.zeros((4, 3))  # wrong shape
+    bad["2.weight"] = bad["2.weight"].astype(np.float32)  # wrong dtype
+    bad["2.bias"] = bad["2.bias"] + 1.0  # a valid entry: must not be loaded either
     with pytest.raises(ValueError) as info:
         model.load_state_dict(bad)
     message = str(info.value)
-    for word in ("0.b", "extra.W", "0.W", "(3, 4)", "(4, 3)", "2.W", "float32", "float64"):
+    for word in ("0.bias", "extra.W", "0.weight", "(4, 3)", "(3, 4)", "2.weight", "float32", "float64"):
         assert word in message, f"{word!r} missing from {message!r}"
     for name, p in model.named_parameters():
         np.testing.assert_array_equal(p.data, before[name])
@@ -284,13 +284,13 @@ def test_load_state_dict_each_mismatch_alone_is_a_value_error(change):
     before = model.state_dict()
     bad = {k: v + 1.0 for k, v in model.state_dict().items()}
     if change == "missing":
-        del bad["2.b"]
+        del bad["2.bias"]
     elif change == "unexpected":
         bad["2.c"] = np.zeros(2)
     elif change == "shape":
-        bad["2.b"] = np.zeros(3)
+        bad["2.bias"] = np.zeros(3)
     else:
-        bad["2.b"] = bad["2.b"].astype(np.float32)
+        bad["2.bias"] = bad["2.bias"].astype(np.float32)
     with pytest.raises(ValueError, match="2\\.[bc]"):
         model.load_state_dict(bad)
     for name, p in model.named_parameters():

@@ -289,3 +289,224 @@ def test_bad_hyperparameters_are_refused(make):
 def test_repr_shows_hyperparameters():
     assert repr(Adam()) == "Adam(lr=0.001, beta1=0.9, beta2=0.999)"
     assert repr(optim.SGD(lr=0.1)) == "SGD(lr=0.1)"
+
+
+# --- weight decay: weight_decay * p added to the gradient, in every optimizer ---
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_weight_decay_adds_wd_times_param_to_the_gradient(cls):
+    params, grads_per_step = random_problem(5)
+    start = {k: v.copy() for k, v in params.items()}
+    wd = 0.3
+    opt = cls(weight_decay=wd, **HYPER[cls.__name__])
+    assert opt.weight_decay == wd
+    # by hand, element by element: each step's gradient is g + wd * p with p the current value
+    p = {k: v.ravel().tolist() for k, v in start.items()}
+    seen = {k: [] for k in params}
+    for step, g in enumerate(grads_per_step, start=1):
+        for key in params:
+            seen[key].append([gi + wd * pi for gi, pi in zip(g[key].ravel().tolist(), p[key])])
+            p[key] = by_hand(cls.__name__, HYPER[cls.__name__], start[key].ravel().tolist(), seen[key])
+        opt.update(params, g)
+        for key in params:
+            np.testing.assert_allclose(params[key].ravel(), p[key], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_weight_decay_defaults_to_zero_and_leaves_the_callers_grads_alone(cls):
+    assert cls().weight_decay == 0
+    params, grads_per_step = random_problem(6)
+    g_before = {k: v.copy() for k, v in grads_per_step[0].items()}
+    cls(weight_decay=0.5).update(params, grads_per_step[0])
+    for key in g_before:
+        np.testing.assert_array_equal(grads_per_step[0][key], g_before[key])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_weight_decay_keeps_float32(cls):
+    params, grads_per_step = random_problem(dtype=np.float32)
+    opt = cls(weight_decay=0.1)
+    for g in grads_per_step:
+        opt.update(params, g)
+    assert all(v.dtype == np.float32 for v in params.values())
+
+
+def test_weight_decay_shrinks_a_param_with_zero_gradient():
+    p = np.array([2.0, -4.0])
+    SGD(lr=0.1, weight_decay=0.5).update({"p": p}, {"p": np.zeros(2)})
+    np.testing.assert_allclose(p, [2.0 * 0.95, -4.0 * 0.95], rtol=1e-15)
+
+
+def test_weight_decay_matches_the_books_weight_decay_lambda_on_the_weights():
+    # The book's MultiLayerNet adds lambda * W to dW (via 0.5 * lambda * sum(W**2) in the loss).
+    x, t = np.random.default_rng(0).standard_normal((5, 4)), np.array([0, 1, 2, 1, 0])
+    np.random.seed(0)
+    book = tk.MultiLayerNet(4, [3], 3, weight_decay_lambda=0.2)
+    plain = tk.MultiLayerNet(4, [3], 3)
+    for key in book.params:
+        plain.params[key][...] = book.params[key]
+    g_book, g_plain = book.gradient(x, t), plain.gradient(x, t)
+    weights = {k: plain.params[k] for k in plain.params if k.startswith("W")}
+    SGD(lr=0.1, weight_decay=0.2).update(weights, {k: g_plain[k] for k in weights})
+    SGD(lr=0.1).update(book.params, g_book)
+    for key in weights:
+        np.testing.assert_allclose(plain.params[key], book.params[key], rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), "0.1", True])
+def test_bad_weight_decay_is_refused(cls, bad):
+    with pytest.raises(ValueError, match=f"{cls.__name__}: weight_decay must be a finite number in"):
+        cls(weight_decay=bad)
+
+
+def test_repr_shows_weight_decay_when_set():
+    assert repr(SGD(lr=0.1, weight_decay=0.01)) == "SGD(lr=0.1, weight_decay=0.01)"
+
+
+# --- against torch.optim (where torch is installed) ---
+
+
+def _torch_run(make_torch_opt, p0, grads):
+    torch = pytest.importorskip("torch", reason="torch is not installed; the comparison with torch.optim needs it")
+    p = torch.tensor(p0, requires_grad=True)
+    opt = make_torch_opt(torch, [p])
+    for g in grads:
+        p.grad = torch.tensor(g)
+        opt.step()
+    return p.detach().numpy()
+
+
+TORCH_TWINS = [  # (ours, torch's that computes the same update)
+    (lambda: SGD(lr=0.1, weight_decay=0.3), lambda torch, ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.3)),
+    (lambda: Momentum(lr=0.1, momentum=0.8, weight_decay=0.3),   # v = -lr * torch's momentum buffer
+     lambda torch, ps: torch.optim.SGD(ps, lr=0.1, momentum=0.8, weight_decay=0.3)),
+    (lambda: AdaGrad(lr=0.3, weight_decay=0.3),
+     lambda torch, ps: torch.optim.Adagrad(ps, lr=0.3, eps=1e-7, weight_decay=0.3)),
+    (lambda: RMSprop(lr=0.05, decay_rate=0.9, weight_decay=0.3),
+     lambda torch, ps: torch.optim.RMSprop(ps, lr=0.05, alpha=0.9, eps=1e-7, weight_decay=0.3)),
+]
+
+
+@pytest.mark.parametrize("ours, theirs", TORCH_TWINS, ids=["SGD", "Momentum", "AdaGrad", "RMSprop"])
+def test_updates_with_weight_decay_equal_torch_optims(ours, theirs):
+    rng = np.random.default_rng(7)
+    p0, grads = rng.standard_normal(6), [rng.standard_normal(6) for _ in range(5)]
+    expected = _torch_run(theirs, p0, grads)
+    p = p0.copy()
+    opt = ours()
+    for g in grads:
+        opt.update({"p": p}, {"p": g})
+    np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_books_adam_differs_from_torchs_only_in_where_eps_goes():
+    # The book adds 1e-7 to sqrt(v); torch adds eps to sqrt(v / (1 - beta2**t)). With gradients far
+    # from 0 the two agree closely (not exactly); the weight decay is the same L2 term.
+    rng = np.random.default_rng(8)
+    p0, grads = rng.standard_normal(6), [rng.standard_normal(6) + 3.0 for _ in range(5)]
+    expected = _torch_run(lambda torch, ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.95), eps=1e-7,
+                                                              weight_decay=0.3), p0, grads)
+    p = p0.copy()
+    opt = Adam(lr=0.01, beta1=0.8, beta2=0.95, weight_decay=0.3)
+    for g in grads:
+        opt.update({"p": p}, {"p": g})
+    np.testing.assert_allclose(p, expected, rtol=1e-6, atol=1e-8)
+    assert not np.array_equal(p, expected)
+
+
+# --- learning-rate schedulers ---
+
+from tinygrad_ko.optim import lr_scheduler  # noqa: E402
+
+
+def test_lr_scheduler_is_importable_as_pytorchs():
+    import tinygrad_ko.optim.lr_scheduler as module
+
+    assert module is tk.optim.lr_scheduler is lr_scheduler
+    assert module.StepLR and module.CosineAnnealingLR
+
+
+def _lrs(scheduler, steps=30):
+    """The optimizer's lr at epochs 0 .. steps - 1, calling step() after each, as a training loop does."""
+    lrs = []
+    for _ in range(steps):
+        lrs.append(scheduler.optimizer.lr)
+        assert scheduler.get_last_lr() == [scheduler.optimizer.lr]
+        scheduler.step()
+    return lrs
+
+
+def test_step_lr_multiplies_by_gamma_every_step_size_epochs():
+    lrs = _lrs(lr_scheduler.StepLR(SGD(lr=0.5), step_size=4, gamma=0.5), steps=12)
+    np.testing.assert_allclose(lrs, [0.5] * 4 + [0.25] * 4 + [0.125] * 4, rtol=1e-15)
+
+
+def test_cosine_annealing_follows_half_a_cosine_then_rises_again():
+    lrs = _lrs(lr_scheduler.CosineAnnealingLR(Adam(lr=0.1), T_max=10, eta_min=0.01), steps=21)
+    epochs = np.arange(21)
+    np.testing.assert_allclose(lrs, 0.01 + 0.09 * (1 + np.cos(np.pi * epochs / 10)) / 2, rtol=1e-14)
+    assert lrs[0] == 0.1 and abs(lrs[10] - 0.01) < 1e-15 and abs(lrs[20] - 0.1) < 1e-15
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_scheduled_lr_is_what_the_next_update_uses(cls):
+    opt = cls(lr=1.0, **({"beta1": 0.5} if cls is Adam else {}))
+    scheduler = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    scheduler.step()
+    reference = cls(lr=0.5, **({"beta1": 0.5} if cls is Adam else {}))
+    a, b = np.ones(3), np.ones(3)
+    opt.update({"p": a}, {"p": np.array([1.0, -2.0, 3.0])})
+    reference.update({"p": b}, {"p": np.array([1.0, -2.0, 3.0])})
+    np.testing.assert_array_equal(a, b)
+
+
+SCHEDULERS = [  # (ours, torch's)
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=7, gamma=0.3),
+     lambda torch, opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.3)),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=1),
+     lambda torch, opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1)),
+    (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=12),
+     lambda torch, opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=12)),
+    (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=8, eta_min=0.002),
+     lambda torch, opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8, eta_min=0.002)),
+]
+
+
+@pytest.mark.parametrize("ours, theirs", SCHEDULERS, ids=["step7", "step1", "cosine12", "cosine8-eta"])
+def test_schedulers_equal_torchs_over_30_epochs(ours, theirs):
+    torch = pytest.importorskip("torch", reason="torch is not installed; the comparison needs it")
+    torch_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    torch_scheduler = theirs(torch, torch_opt)
+    expected = []
+    for _ in range(30):
+        expected.append(torch_scheduler.get_last_lr()[0])
+        torch_opt.step()
+        torch_scheduler.step()
+    np.testing.assert_allclose(_lrs(ours(Momentum(lr=0.1))), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: lr_scheduler.StepLR(SGD(), step_size=0), ["StepLR", "step_size", "integer > 0", "0"]),
+    (lambda: lr_scheduler.StepLR(SGD(), step_size=2.5), ["StepLR", "step_size", "2.5"]),
+    (lambda: lr_scheduler.StepLR(SGD(), step_size=2, gamma=-1), ["StepLR", "gamma", ">= 0"]),
+    (lambda: lr_scheduler.CosineAnnealingLR(SGD(), T_max=0), ["CosineAnnealingLR", "T_max", "> 0"]),
+    (lambda: lr_scheduler.CosineAnnealingLR(SGD(), T_max=5, eta_min=float("nan")), ["eta_min", "nan"]),
+])
+def test_bad_scheduler_arguments_are_refused(make, words):
+    with pytest.raises(ValueError) as info:
+        make()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_scheduler_needs_an_optimizer_with_an_lr():
+    with pytest.raises(TypeError, match="StepLR: the optimizer must have a number attribute lr"):
+        lr_scheduler.StepLR(object(), step_size=1)
+
+
+def test_scheduler_repr_and_base_lrs():
+    scheduler = lr_scheduler.CosineAnnealingLR(SGD(lr=0.2), T_max=5)
+    assert repr(scheduler) == "CosineAnnealingLR(T_max=5, eta_min=0.0)"
+    assert scheduler.base_lrs == [0.2] and scheduler.last_epoch == 0

@@ -13,6 +13,7 @@ Tensor([0.01821127, 0.24519181, 0.73659691])
 
 from .activations import (LogSoftmax, Softmax, exp, linear, log, log_softmax, relu, sigmoid, softmax, sqrt,
                           tanh)
-from .losses import (SoftmaxCrossEntropy, cross_entropy_error, mean_squared_error, softmax_cross_entropy,
-                     sum_squared_error)
+from .losses import (BinaryCrossEntropy, SoftmaxCrossEntropy, binary_cross_entropy, cross_entropy,
+                     cross_entropy_error, huber_loss, l1_loss, mean_squared_error, nll_loss,
+                     softmax_cross_entropy, sum_squared_error)
 from .normalization import batch_norm, dropout

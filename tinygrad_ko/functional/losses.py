@@ -1,4 +1,12 @@
-"""Losses, as in the book's ``common/functions.py``, and a fused softmax-cross-entropy."""
+"""Losses: the book's (``common/functions.py``) with a fused softmax-cross-entropy, and PyTorch's.
+
+The book's take classes on the last axis and average over rows; PyTorch's
+(``cross_entropy``, ``nll_loss``, ``binary_cross_entropy``, ``l1_loss``,
+``huber_loss``) take classes on axis 1 and a ``reduction`` ("mean", "sum",
+"none"), as ``torch.nn.functional``.
+"""
+
+import warnings
 
 import numpy as np
 
@@ -172,3 +180,225 @@ def mean_squared_error(y, t):
     """
     y = _tensor(y)
     return ((y - _targets_like("mean_squared_error", y, t)) ** 2).mean()
+
+
+# --- PyTorch's losses: classes on axis 1, a ``reduction`` argument ---
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(op, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(losses, reduction):
+    """The per-element losses averaged, summed or returned as they are."""
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _check_class_targets(op, x, t):
+    """Raise a clear error unless ``t`` holds class indices for scores ``x`` with classes on axis 1."""
+    if x.ndim == 0:
+        raise ValueError(f"{op}: needs scores of at least one dimension, got a 0-d tensor")
+    want = () if x.ndim == 1 else x.shape[:1] + x.shape[2:]
+    classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class targets must be integers, got dtype {t.dtype}")
+    if t.shape != want:
+        raise ValueError(
+            f"{op}: class targets for scores of shape {x.shape} (classes on axis "
+            f"{0 if x.ndim == 1 else 1}) must have shape {want}, got {t.shape}")
+    bad = (t < 0) | (t >= classes)
+    if np.any(bad):
+        where = np.unravel_index(np.flatnonzero(bad)[0], t.shape) if t.ndim else ()
+        raise ValueError(
+            f"{op}: target {t[where]} at index {tuple(int(i) for i in where)} is out of range for "
+            f"{classes} classes (targets must be 0 to {classes - 1}; ignore_index is not supported)")
+
+
+def _class_index(t, ndim):
+    """The index that picks x[n, t[n, d...], d...] from scores with classes on axis 1 (axis 0 if 1-D)."""
+    if ndim == 1:
+        return (t,)
+    grids = np.indices(t.shape, sparse=True)
+    return (grids[0], t) + tuple(grids[1:])
+
+
+def _like(op, x, t):
+    """``t`` as a Tensor of x's float dtype (unless it requires grad), warning when the shapes differ."""
+    t = _tensor(t)
+    if not t.requires_grad and t.dtype != x.dtype:
+        t = Tensor(t.data.astype(x.dtype))
+    if t.shape != x.shape:
+        warnings.warn(f"{op}: target shape {t.shape} differs from input shape {x.shape}; they are "
+                      f"broadcast together, which is rarely what you want", UserWarning, stacklevel=3)
+    return t
+
+
+def nll_loss(log_probs, t, reduction="mean"):
+    """Negative log-likelihood: loss[n, d...] = -log_probs[n, t[n, d...], d...], as PyTorch's.
+
+    log_probs: (C,), (N, C) or (N, C, d1, ...), classes on axis 1 (e.g.
+    ``log_softmax(x, axis=1)``); t: integer class indices of shape (), (N,) or
+    (N, d1, ...). reduction: "mean" (over all targets), "sum" or "none".
+
+    >>> nll_loss(np.log([[0.5, 0.5], [0.1, 0.9]]), np.array([0, 1]), reduction="none").numpy().round(4)
+    array([0.6931, 0.1054])
+    """
+    _check_reduction("nll_loss", reduction)
+    x, t = _tensor(log_probs), _targets(t)
+    _check_class_targets("nll_loss", x, t.data)
+    return _reduce(-x[_class_index(t.data, x.ndim)], reduction)
+
+
+def cross_entropy(logits, t, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of softmax(logits) against ``t``, as PyTorch's ``F.cross_entropy``; stable.
+
+    logits: (C,), (N, C) or (N, C, d1, ...), classes on **axis 1** (PyTorch's
+    convention; ``softmax_cross_entropy`` keeps the book's classes-last).
+    t: integer class indices of shape (), (N,) or (N, d1, ...), or class
+    probabilities of logits' shape (float). With label smoothing e the target
+    becomes (1 - e) * t + e / C, so for class indices
+    loss = (1 - e) * nll - e * mean over classes of log_softmax(logits).
+    reduction "mean" averages over the N * d1 * ... samples.
+
+    >>> round(cross_entropy(np.array([[1e4, 0.0, 0.0]]), np.array([1])).item(), 4)
+    10000.0
+    >>> round(cross_entropy(np.array([[0.0, 0.0]]), np.array([0]), label_smoothing=0.2).item(), 4)
+    0.6931
+    """
+    _check_reduction("cross_entropy", reduction)
+    ok = isinstance(label_smoothing, (int, float, np.floating)) and 0.0 <= label_smoothing <= 1.0
+    if not ok:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    x, t = _tensor(logits), _targets(t)
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: needs logits of at least one dimension, got a 0-d tensor")
+    axis = 0 if x.ndim == 1 else 1
+    log_p = LogSoftmax.apply(x, axis=axis)
+    if t.dtype.kind == "f":  # class probabilities
+        if t.shape != x.shape:
+            raise ValueError(
+                f"cross_entropy: probability targets must have the logits' shape {x.shape}, got {t.shape}; "
+                f"for class indices pass an integer array")
+        if not t.requires_grad and t.dtype != x.dtype:
+            t = Tensor(t.data.astype(x.dtype))
+        if label_smoothing:
+            t = t * (1.0 - label_smoothing) + label_smoothing / x.shape[axis]
+        return _reduce(-(log_p * t).sum(axis=axis), reduction)
+    _check_class_targets("cross_entropy", x, t.data)
+    losses = -log_p[_class_index(t.data, x.ndim)]
+    if label_smoothing:
+        losses = losses * (1.0 - label_smoothing) - log_p.mean(axis=axis) * label_smoothing
+    return _reduce(losses, reduction)
+
+
+def _log_at_least(x, low=-100.0):
+    """max(log x, low) for a Tensor x, recorded (its gradient is 0 where the floor holds)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = (np.log(x.data) > low).astype(x.dtype)
+    return (x * keep + (1.0 - keep)).log() * keep + low * (1.0 - keep)
+
+
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's bound, a float32 constant (9.99999996e-13)
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(t * max(log p, -100) + (1 - t) * max(log(1 - p), -100)), elementwise (PyTorch's).
+
+    dp = (p - t) / max(p * (1 - p), 1e-12), PyTorch's formula (the exact
+    derivative wherever p * (1 - p) >= 1e-12, bounded where p reaches 0 or 1);
+    dt = max(log(1 - p), -100) - max(log p, -100), the derivative of the
+    clamped formula (PyTorch's is unclamped: infinite at p = 0 or 1).
+    Saves nothing: uses ctx.inputs.  Called by ``binary_cross_entropy``:
+
+    >>> BinaryCrossEntropy.apply(Tensor([0.5, 0.0]), Tensor([1.0, 1.0])).numpy().round(4)
+    array([  0.6931, 100.    ])
+    """
+
+    op_name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, p, t):
+        if not np.all((p >= 0) & (p <= 1)):
+            raise ValueError(
+                f"binary_cross_entropy: every element of p must be a probability in [0, 1] "
+                f"(e.g. the output of sigmoid), got values from {np.nanmin(p)} to {np.nanmax(p)}"
+                f"{' and NaN' if np.isnan(p).any() else ''}")
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100.0)
+            log_q = np.maximum(np.log(1 - p), -100.0)
+        return -(t * log_p + (1 - t) * log_q)
+
+    @staticmethod
+    def backward(ctx, gy):
+        p, t = ctx.inputs
+        gp = gt = None
+        if ctx.needs_input_grad[0]:
+            pq = p * (1.0 - p)
+            small = (pq.data < _BCE_EPS).astype(p.dtype)
+            gp = gy * (p - t) / (pq * (1.0 - small) + _BCE_EPS * small)
+        if ctx.needs_input_grad[1]:
+            gt = gy * (_log_at_least(1.0 - p) - _log_at_least(p))
+        return gp, gt
+
+
+def binary_cross_entropy(p, t, reduction="mean"):
+    """Binary cross-entropy of probabilities ``p`` against targets ``t`` in [0, 1], as PyTorch's.
+
+    loss = -(t * log p + (1 - t) * log(1 - p)) with each log floored at -100
+    (so p = 0 or 1 gives a finite loss, as PyTorch). p and t of one shape;
+    p must lie in [0, 1] (pass scores through ``sigmoid`` first).
+    reduction: "mean", "sum" or "none".
+
+    >>> round(binary_cross_entropy(np.array([0.8, 0.3]), np.array([1.0, 0.0])).item(), 4)
+    0.2899
+    >>> binary_cross_entropy(np.array([0.0]), np.array([1.0]))
+    Tensor(100.)
+    """
+    _check_reduction("binary_cross_entropy", reduction)
+    p, t = _tensor(p), _tensor(t)
+    if p.shape != t.shape:
+        raise ValueError(f"binary_cross_entropy: target shape {t.shape} must equal the input shape {p.shape}")
+    if not t.requires_grad and t.dtype != p.dtype:
+        t = Tensor(t.data.astype(p.dtype))
+    return _reduce(BinaryCrossEntropy.apply(p, t), reduction)
+
+
+def l1_loss(x, t, reduction="mean"):
+    """|x - t| elementwise, reduced; its gradient is sign(x - t) (0 where x == t), as PyTorch's.
+
+    >>> l1_loss(np.array([1.0, -2.0]), np.array([0.0, 0.0]))
+    Tensor(1.5)
+    """
+    _check_reduction("l1_loss", reduction)
+    x = _tensor(x)
+    d = x - _like("l1_loss", x, t)
+    return _reduce(d * np.sign(d.data), reduction)  # |d|, with sign(d) a constant: d|d|/dd = sign(d)
+
+
+def huber_loss(x, t, reduction="mean", delta=1.0):
+    """Huber loss, as PyTorch's: with d = x - t, 0.5 * d**2 where |d| < delta, else delta * (|d| - delta / 2).
+
+    Quadratic near 0, linear (gradient +-delta) far away, so one outlier
+    cannot dominate the gradient. delta > 0.
+
+    >>> huber_loss(np.array([0.5, 3.0]), np.array([0.0, 0.0]), reduction="none")
+    Tensor([0.125, 2.5  ])
+    """
+    _check_reduction("huber_loss", reduction)
+    ok = isinstance(delta, (int, float, np.floating)) and not isinstance(delta, bool) and delta > 0
+    if not ok or not np.isfinite(delta):
+        raise ValueError(f"huber_loss: delta must be a finite number > 0, got {delta!r}")
+    x = _tensor(x)
+    d = x - _like("huber_loss", x, t)
+    inside = (np.abs(d.data) < delta).astype(d.dtype)  # constant masks: the branches never mix
+    d_in = d * inside  # d where quadratic, 0 elsewhere (never squares a far-away d)
+    outside = 1.0 - inside
+    linear = (d * np.sign(d.data) - 0.5 * delta) * (delta * outside)
+    return _reduce(d_in * d_in * 0.5 + linear, reduction)

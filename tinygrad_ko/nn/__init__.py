@@ -2,13 +2,14 @@
 
 A parameter is a leaf Tensor that requires grad, assigned as an attribute of
 a Module. Modules assigned as attributes are searched too, so names nest:
-``Sequential(Linear(2, 3))`` has the parameters ``0.W`` and ``0.b``.
+``Sequential(Linear(2, 3))`` has the parameters ``0.weight`` and ``0.bias``
+(PyTorch's names and layouts, so state dicts move between the two).
 
 >>> import numpy as np
 >>> import tinygrad_ko as tk
 >>> model = tk.nn.Sequential(tk.nn.Linear(4, 3), tk.nn.ReLU(), tk.nn.Linear(3, 2))
 >>> [name for name, _ in model.named_parameters()]
-['0.W', '0.b', '2.W', '2.b']
+['0.weight', '0.bias', '2.weight', '2.bias']
 >>> model(np.ones((5, 4))).shape
 (5, 2)
 """
@@ -16,3 +17,4 @@ a Module. Modules assigned as attributes are searched too, so names nest:
 from .layers import Linear, ReLU, Sequential, Sigmoid
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout
+from . import utils

@@ -3,38 +3,51 @@
 import numpy as np
 
 from .. import functional as F
+from .. import ops
 from ..tensor import Tensor
 from .module import Module
 
 
 class Linear(Module):
-    """y = x @ W + b, the book's Affine layer.  x: (N, in_features) -> y: (N, out_features).
+    """y = x @ weight.T + bias, PyTorch's ``nn.Linear`` (the book's Affine layer, W stored transposed).
 
-    W: (in_features, out_features) and b: (out_features,) (the book's layout),
-    both drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)) as PyTorch
-    does, using ``np.random`` (so ``np.random.seed`` makes it repeatable).
+    x: (N, in_features) or (..., in_features) -> y: (..., out_features).
+    ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,),
+    PyTorch's layout, so that ``state_dict()`` loads into ``torch.nn.Linear``
+    as it is (see the README, "Moving to PyTorch"). The book's W of shape
+    (in, out) is ``weight.T``. Both are drawn from
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) as PyTorch does, using
+    ``np.random`` (so ``np.random.seed`` makes it repeatable).
 
     >>> layer = Linear(3, 2)
-    >>> layer.W.shape, layer.b.shape, layer(np.ones((4, 3))).shape
-    ((3, 2), (2,), (4, 2))
+    >>> layer.weight.shape, layer.bias.shape, layer(np.ones((4, 3))).shape
+    ((2, 3), (2,), (4, 2))
+    >>> layer
+    Linear(in_features=3, out_features=2, bias=True)
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
         super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
         bound = 1.0 / np.sqrt(in_features) if in_features else 0.0
-        self.W = Tensor(np.random.uniform(-bound, bound, (in_features, out_features)).astype(dtype),
-                        requires_grad=True)
+        self.weight = Tensor(np.random.uniform(-bound, bound, (out_features, in_features)).astype(dtype),
+                             requires_grad=True)
         if bias:
-            self.b = Tensor(np.random.uniform(-bound, bound, out_features).astype(dtype),
-                            requires_grad=True)
+            self.bias = Tensor(np.random.uniform(-bound, bound, out_features).astype(dtype),
+                               requires_grad=True)
         else:
-            self.b = None
+            self.bias = None
 
     def forward(self, x):
-        return F.linear(x, self.W, self.b)
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if self.bias is None:
+            return ops.Linear.apply(x, self.weight, out_in=True)
+        return ops.Linear.apply(x, self.weight, self.bias, out_in=True)
 
     def __repr__(self):
-        return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, bias={self.b is not None})"
+        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None})")
 
 
 class ReLU(Module):

@@ -1,4 +1,4 @@
-"""Matrix products: matmul and the book's Affine layer as one op."""
+"""Matrix products: matmul and the Affine layer (book's or PyTorch's weight layout) as one op."""
 
 import numpy as np
 
@@ -76,24 +76,43 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """y = x @ W + b, the book's Affine layer as one op.  x: (..., in), W: (in, out), b: (out,).
+    """y = x @ W + b as one op, in the book's layout or in PyTorch's.
 
-    gx = gy @ W^T, gW = x^T @ gy and gb = gy summed, both over all leading
-    axes of x.  Saves nothing; only the gradients that are needed are computed.
+    Book layout (the Affine layer): W (in, out).  PyTorch's layout
+    (``out_in=True``, what ``nn.Linear`` holds): W (out, in) and y = x @ W^T + b;
+    the forward hands BLAS the transposed view, so no transpose op is recorded.
+    x: (..., in); b: (out,), or left out (``Linear.apply(x, W)``: no bias).
+
+    gx = gy @ W^T and gW = x^T @ gy in the book's layout (gx = gy @ W and
+    gW = gy^T @ x in PyTorch's), gb = gy summed, over all leading axes of x.
+    Saves nothing; only the gradients that are needed are computed.
     """
 
     uses_inputs = (0, 1)  # x and W; b is not read
 
     @staticmethod
-    def forward(ctx, x, W, b):
-        if W.ndim != 2 or b.shape != W.shape[1:]:
-            raise ValueError(f"linear: W must be 2-D (in, out) and b of shape (out,); "
-                             f"got W {W.shape} and b {b.shape}")
+    def forward(ctx, x, W, b=None, out_in=False):
+        ctx.out_in = out_in
+        W_in_out = W.T if out_in else W
+        if W.ndim != 2 or (b is not None and b.shape != W_in_out.shape[1:]):
+            layout = "(out_features, in_features)" if out_in else "(in, out)"
+            got = f"W {W.shape}" + ("" if b is None else f" and b {b.shape}")
+            raise ValueError(f"linear: W must be 2-D {layout} and b of shape (out,); got {got}")
         try:
-            y = dot2(x, W) if x.ndim == 2 and x.shape[1] == W.shape[0] else np.matmul(x, W)
+            if x.ndim == 2 and x.shape[1] == W_in_out.shape[0]:
+                y = dot2(x, W_in_out)
+            else:
+                y = np.matmul(x, W_in_out)
         except ValueError:
+            if out_in:
+                raise ValueError(
+                    f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features on its last "
+                    f"axis, but the weight of shape {W.shape} (out_features, in_features) expects "
+                    f"{W.shape[1]}") from None
             check_matmul_shapes(x.shape, W.shape, "linear")
             raise
+        if b is None:
+            return y
         if b.dtype == y.dtype or np.result_type(y, b) == y.dtype:
             y += b  # y is our own fresh array
         else:
@@ -102,22 +121,26 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        x, W, b = ctx.inputs
+        x, W = ctx.inputs[0], ctx.inputs[1]
+        needs = ctx.needs_input_grad + (False,) * (3 - len(ctx.inputs))
         if is_grad_enabled():  # create_graph: record the formulas as Tensor ops
-            return _linear_grads(ctx.needs_input_grad, gy, x, W)
-        # A plain backward runs every training step: the same formulas on the arrays.
-        grads = _linear_grads(ctx.needs_input_grad, gy.data, x.data, W.data)
-        return tuple(None if g is None else Tensor(g) for g in grads)
+            grads = _linear_grads(needs, gy, x, W, ctx.out_in)
+        else:  # a plain backward runs every training step: the same formulas on the arrays
+            grads = tuple(None if g is None else Tensor(g)
+                          for g in _linear_grads(needs, gy.data, x.data, W.data, ctx.out_in))
+        return grads[:len(ctx.inputs)]
 
 
-def _linear_grads(needs, gy, x, W):
-    """gx = gy @ W^T, gW = x^T @ gy, gb = gy summed over rows: on Tensors or on ndarrays alike."""
+def _linear_grads(needs, gy, x, W, out_in=False):
+    """gx, gW, gb of y = x @ W + b (or x @ W^T + b when out_in): on Tensors or on ndarrays alike."""
     need_x, need_W, need_b = needs
-    gx = _matmul(gy, W.T) if need_x else None
-    rows = gy.reshape(-1, W.shape[1]) if gy.ndim != 2 else gy
+    n_out, n_in = W.shape if out_in else W.shape[::-1]
+    gx = _matmul(gy, W if out_in else W.T) if need_x else None
+    rows = gy.reshape(-1, n_out) if gy.ndim != 2 else gy
     gW = gb = None
     if need_W:
-        gW = _matmul((x.reshape(-1, W.shape[0]) if x.ndim != 2 else x).T, rows)
+        x_rows = x.reshape(-1, n_in) if x.ndim != 2 else x
+        gW = _matmul(rows.T, x_rows) if out_in else _matmul(x_rows.T, rows)
     if need_b:
         gb = sum_rows(rows)
     return gx, gW, gb

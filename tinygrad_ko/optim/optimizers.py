@@ -23,6 +23,14 @@ is read through its ``.data`` too. A key whose grad is ``None`` is skipped.
 Parameters keep their dtype (float32 stays float32), and the state an
 optimizer keeps per key (``v``, ``h``, ``m``) is created on first use with
 that parameter's shape and dtype.
+
+Every optimizer takes ``weight_decay=`` (default 0): it adds
+``weight_decay * p`` to each gradient before the update, as ``torch.optim``
+does and as the book's ``weight_decay_lambda`` does through the loss
+(``0.5 * lambda * sum(W**2)`` has the gradient ``lambda * W``). Unlike the
+book's nets, it applies to every parameter it is given, biases included;
+leave the biases out of ``params`` (or use a second optimizer with 0) to decay
+weights only.
 """
 
 import math
@@ -30,8 +38,8 @@ import numbers
 
 import numpy as np
 
-from .autograd import mark_changed
-from .tensor import Tensor
+from ..autograd import mark_changed
+from ..tensor import Tensor
 
 __all__ = ["SGD", "Momentum", "AdaGrad", "RMSprop", "Adam"]
 
@@ -42,14 +50,28 @@ class Optimizer:
     """Base class: checks the dicts and hands each (key, param, grad) to ``_step``.
 
     A subclass implements ``_step(key, p, g)``, updating the ndarray ``p`` in
-    place; ``g`` is an ndarray of ``p``'s shape and dtype.
+    place; ``g`` is an ndarray of ``p``'s shape and dtype (weight decay
+    already added).
+
+    >>> class HalfStep(Optimizer):           # p -= g / 2
+    ...     lr = 0.5
+    ...     def _step(self, key, p, g):
+    ...         p -= self.lr * g
+    >>> params = {"w": np.array([1.0, 2.0])}
+    >>> HalfStep().update(params, {"w": np.array([2.0, 2.0])})
+    >>> params["w"]
+    array([0., 1.])
     """
+
+    weight_decay = 0.0
 
     def update(self, params, grads):
         """Update every array in ``params`` in place from ``grads`` (a dict with the same keys)."""
         pairs = self._pairs(params, grads)  # check everything before anything changes
         self._begin_update()
         for key, p, g in pairs:
+            if self.weight_decay:
+                g = g + self.weight_decay * p  # a new array: the caller's grads stay as they were
             self._step(key, p, g)
             owner = _owning_tensor(params, key)
             if owner is not None:  # a graph recorded before this update must not backprop with it
@@ -103,7 +125,10 @@ class Optimizer:
         return s
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyperparams().items())
+        hyper = self._hyperparams()
+        if self.weight_decay:
+            hyper["weight_decay"] = self.weight_decay
+        args = ", ".join(f"{k}={v!r}" for k, v in hyper.items())
         return f"{type(self).__name__}({args})"
 
     def _hyperparams(self):
@@ -168,8 +193,9 @@ class SGD(Optimizer):
     array([0., 3.])
     """
 
-    def __init__(self, lr=0.01):
+    def __init__(self, lr=0.01, weight_decay=0.0):
         self.lr = _check_hyperparam("SGD", "lr", lr, 0, math.inf)
+        self.weight_decay = _check_hyperparam("SGD", "weight_decay", weight_decay, 0, math.inf)
 
     def _step(self, key, p, g):
         p -= self.lr * g
@@ -189,9 +215,10 @@ class Momentum(Optimizer):
 
     _state_names = ("v",)
 
-    def __init__(self, lr=0.01, momentum=0.9):
+    def __init__(self, lr=0.01, momentum=0.9, weight_decay=0.0):
         self.lr = _check_hyperparam("Momentum", "lr", lr, 0, math.inf)
         self.momentum = _check_hyperparam("Momentum", "momentum", momentum, 0, 1)
+        self.weight_decay = _check_hyperparam("Momentum", "weight_decay", weight_decay, 0, math.inf)
         self.v = {}  # velocity per key
 
     def _step(self, key, p, g):
@@ -218,8 +245,9 @@ class AdaGrad(Optimizer):
 
     _state_names = ("h",)
 
-    def __init__(self, lr=0.01):
+    def __init__(self, lr=0.01, weight_decay=0.0):
         self.lr = _check_hyperparam("AdaGrad", "lr", lr, 0, math.inf)
+        self.weight_decay = _check_hyperparam("AdaGrad", "weight_decay", weight_decay, 0, math.inf)
         self.h = {}  # sum of squared gradients per key
 
     def _step(self, key, p, g):
@@ -243,9 +271,10 @@ class RMSprop(Optimizer):
 
     _state_names = ("h",)
 
-    def __init__(self, lr=0.01, decay_rate=0.99):
+    def __init__(self, lr=0.01, decay_rate=0.99, weight_decay=0.0):
         self.lr = _check_hyperparam("RMSprop", "lr", lr, 0, math.inf)
         self.decay_rate = _check_hyperparam("RMSprop", "decay_rate", decay_rate, 0, 1)
+        self.weight_decay = _check_hyperparam("RMSprop", "weight_decay", weight_decay, 0, math.inf)
         self.h = {}  # moving average of squared gradients per key
 
     def _step(self, key, p, g):
@@ -271,14 +300,22 @@ class Adam(Optimizer):
     >>> opt = Adam(lr=0.1)
     >>> opt.update(params, grads); params["W"]      # the first step moves each element by about lr
     array([0.9])
+
+    This is the book's Adam, which differs slightly from ``torch.optim.Adam``:
+    the book folds both bias corrections into ``lr_t`` and adds its 1e-7 to
+    ``sqrt(v)``, where PyTorch adds eps=1e-8 to the bias-corrected
+    ``sqrt(v / (1 - beta2**iter))``. The two agree while ``sqrt(v)`` is far
+    above eps and differ for gradients near 0. Its ``weight_decay`` is
+    PyTorch Adam's (L2 added to the gradient), not AdamW's decoupled decay.
     """
 
     _state_names = ("m", "v")
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, weight_decay=0.0):
         self.lr = _check_hyperparam("Adam", "lr", lr, 0, math.inf)
         self.beta1 = _check_hyperparam("Adam", "beta1", beta1, 0, 1, high_open=True)
         self.beta2 = _check_hyperparam("Adam", "beta2", beta2, 0, 1, high_open=True)
+        self.weight_decay = _check_hyperparam("Adam", "weight_decay", weight_decay, 0, math.inf)
         self.iter = 0  # update calls so far, shared by all keys (as in the book)
         self.m = {}  # moving average of gradients per key
         self.v = {}  # moving average of squared gradients per key
