@@ -386,3 +386,164 @@ class MatmulFloor:
             np.dot((z[i - 1] if i else x).T, dz[i], out=dW[i])
             if i:
                 np.dot(dz[i], W[i].T, out=dz[i - 1])
+
+
+# --- the book's chapter 7: im2col, Convolution, Pooling (common/util.py, common/layers.py) ---
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """The book's im2col: (N*OH*OW, C*FH*FW), filled by one strided slice per filter offset.
+
+    Unlike the book, the columns keep the input's dtype (the book's are always
+    float64), so that a float32 run is compared with float32 work.
+    """
+    n, c, h, w = input_data.shape
+    out_h = (h + 2 * pad - filter_h) // stride + 1
+    out_w = (w + 2 * pad - filter_w) // stride + 1
+    img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)], "constant")
+    col = np.zeros((n, c, filter_h, filter_w, out_h, out_w), dtype=input_data.dtype)
+    for dy in range(filter_h):
+        for dx in range(filter_w):
+            col[:, :, dy, dx, :, :] = img[:, :, dy:dy + stride * out_h:stride, dx:dx + stride * out_w:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * out_h * out_w, -1)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """The book's col2im: the columns added back into a padded image, one strided slice per offset."""
+    n, c, h, w = input_shape
+    out_h = (h + 2 * pad - filter_h) // stride + 1
+    out_w = (w + 2 * pad - filter_w) // stride + 1
+    col = col.reshape(n, out_h, out_w, c, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
+    img = np.zeros((n, c, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1), dtype=col.dtype)
+    for dy in range(filter_h):
+        for dx in range(filter_w):
+            img[:, :, dy:dy + stride * out_h:stride, dx:dx + stride * out_w:stride] += col[:, :, dy, dx, :, :]
+    return img[:, :, pad:h + pad, pad:w + pad]
+
+
+class Convolution:
+    """The book's Convolution layer: im2col and one matrix product; backward by col2im.
+
+    Like the book, backward also computes dx (the book's layer cannot tell
+    that its input is the data batch).
+    """
+
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W = W
+        self.b = b
+        self.stride = stride
+        self.pad = pad
+        self.x = None
+        self.col = None
+        self.col_W = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        fn, c, fh, fw = self.W.shape
+        n, c, h, w = x.shape
+        out_h = 1 + (h + 2 * self.pad - fh) // self.stride
+        out_w = 1 + (w + 2 * self.pad - fw) // self.stride
+        col = im2col(x, fh, fw, self.stride, self.pad)
+        col_W = self.W.reshape(fn, -1).T
+        out = np.dot(col, col_W) + self.b
+        out = out.reshape(n, out_h, out_w, -1).transpose(0, 3, 1, 2)
+        self.x = x
+        self.col = col
+        self.col_W = col_W
+        return out
+
+    def backward(self, dout):
+        fn, c, fh, fw = self.W.shape
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1, fn)
+        self.db = np.sum(dout, axis=0)
+        self.dW = np.dot(self.col.T, dout).transpose(1, 0).reshape(fn, c, fh, fw)
+        dcol = np.dot(dout, self.col_W.T)
+        return col2im(dcol, self.x.shape, fh, fw, self.stride, self.pad)
+
+
+class Pooling:
+    """The book's max Pooling layer: im2col, a max and an argmax per window row; backward by col2im."""
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h = pool_h
+        self.pool_w = pool_w
+        self.stride = stride
+        self.pad = pad
+        self.x = None
+        self.arg_max = None
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        out_h = 1 + (h - self.pool_h) // self.stride
+        out_w = 1 + (w - self.pool_w) // self.stride
+        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad)
+        col = col.reshape(-1, self.pool_h * self.pool_w)
+        self.arg_max = np.argmax(col, axis=1)
+        out = np.max(col, axis=1)
+        self.x = x
+        return out.reshape(n, out_h, out_w, c).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        dout = dout.transpose(0, 2, 3, 1)
+        pool_size = self.pool_h * self.pool_w
+        dmax = np.zeros((dout.size, pool_size), dtype=dout.dtype)
+        dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] = dout.flatten()
+        dmax = dmax.reshape(dout.shape + (pool_size,))
+        dcol = dmax.reshape(dmax.shape[0] * dmax.shape[1] * dmax.shape[2], -1)
+        return col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+
+
+def init_convnet_params(input_dim=(1, 28, 28), filter_num=30, filter_size=5, hidden_size=100, output_size=10,
+                        weight_init_std=0.01, seed=0, dtype=np.float64):
+    """Initial parameters of the book's SimpleConvNet (pad 0, stride 1, 2x2 pool), from a seed."""
+    rng = np.random.default_rng(seed)
+    c, h, w = input_dim
+    conv_h, conv_w = h - filter_size + 1, w - filter_size + 1
+    pool_output_size = filter_num * (conv_h // 2) * (conv_w // 2)
+    shapes = {"W1": (filter_num, c, filter_size, filter_size), "W2": (pool_output_size, hidden_size),
+              "W3": (hidden_size, output_size)}
+    params = {}
+    for i in (1, 2, 3):
+        params[f"W{i}"] = (weight_init_std * rng.standard_normal(shapes[f"W{i}"])).astype(dtype)
+        params[f"b{i}"] = np.zeros(shapes[f"W{i}"][0 if i == 1 else 1], dtype=dtype)
+    return params
+
+
+class SimpleConvNet:
+    """The book's chapter-7 SimpleConvNet: Conv1 - Relu1 - Pool1 - Affine1 - Relu2 - Affine2 - SoftmaxWithLoss.
+
+    The convolution has stride 1 and pad 0, the pool is 2x2 with stride 2, as
+    the book's defaults. ``params`` starts as a copy of the given dict
+    (``init_convnet_params``); ``gradient(x, t)`` is the book's backprop.
+    """
+
+    def __init__(self, params):
+        self.params = {key: np.array(value, copy=True) for key, value in params.items()}
+        self.layers = OrderedDict()
+        self.layers["Conv1"] = Convolution(self.params["W1"], self.params["b1"], stride=1, pad=0)
+        self.layers["Relu1"] = Relu()
+        self.layers["Pool1"] = Pooling(pool_h=2, pool_w=2, stride=2)
+        self.layers["Affine1"] = Affine(self.params["W2"], self.params["b2"])
+        self.layers["Relu2"] = Relu()
+        self.layers["Affine2"] = Affine(self.params["W3"], self.params["b3"])
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self.predict(x), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        grads = {}
+        for i, name in ((1, "Conv1"), (2, "Affine1"), (3, "Affine2")):
+            grads[f"W{i}"] = self.layers[name].dW
+            grads[f"b{i}"] = self.layers[name].db
+        return grads

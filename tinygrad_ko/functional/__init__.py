@@ -1,4 +1,4 @@
-"""Activations and losses, as in the book's ``common/functions.py``, differentiable.
+"""Differentiable functions: activations, losses, convolution, pooling, normalisation (the book's layers).
 
 Every function accepts ndarrays as well as Tensors (as the book's do) and
 returns a Tensor; ``np.asarray(result)`` gives the array. Softmax, log-softmax
@@ -13,6 +13,7 @@ Tensor([0.01821127, 0.24519181, 0.73659691])
 
 from .activations import (LogSoftmax, Softmax, exp, linear, log, log_softmax, relu, sigmoid, softmax, sqrt,
                           tanh)
+from .conv import avg_pool2d, col2im, conv2d, flatten, im2col, max_pool2d, pad
 from .losses import (BinaryCrossEntropy, SoftmaxCrossEntropy, binary_cross_entropy, cross_entropy,
                      cross_entropy_error, huber_loss, l1_loss, mean_squared_error, nll_loss,
                      softmax_cross_entropy, sum_squared_error)

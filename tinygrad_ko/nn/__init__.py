@@ -14,6 +14,7 @@ a Module. Modules assigned as attributes are searched too, so names nest:
 (5, 2)
 """
 
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from .layers import Linear, ReLU, Sequential, Sigmoid
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout

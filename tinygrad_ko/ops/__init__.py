@@ -10,7 +10,9 @@ Nothing here writes into an input or into ``gy``.
 
 from .elementwise import (Add, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid, SigmoidGrad, Sqrt, Sub, Tanh,
                           as_float)
+from .conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pad
 from .matmul import Linear, MatMul, check_matmul_shapes, dot2, sum_rows
 from .movement import BroadcastTo, Copy, GetItem, Reshape, ScatterAdd, SumTo, Transpose, sum_to_shape
 from .normalization import BatchNorm, Dropout, check_dropout_probability
+from .pooling import AvgPool2d, AvgPool2dGrad, MaxPool2d, MaxPool2dGather, MaxPool2dScatter
 from .reductions import Max, Sum, mean, minimum, normalize_axes

@@ -1,0 +1,350 @@
+"""Convolution (the book's chapter 7) as ops, the sliding-window helpers pooling shares, and padding.
+
+Shapes follow the book and PyTorch: x (N, C, H, W), W (FN, C, FH, FW), and an
+output of OH = (H + 2*pad - FH) // stride + 1 rows (floor), OW columns alike.
+
+How the arrays are laid out, and why:
+
+- A convolution is one matrix product. The columns of the windows are built
+  from a strided view of the padded input (``windows``) in one copy, as
+  ``cols`` of shape (C*FH*FW, N*OH*OW): the transpose of the book's im2col
+  layout, because with OpenBLAS the product ``W (FN, C*FH*FW) @ cols`` took
+  less time in float64 than the book's ``col @ W.T`` for the book's thin
+  shapes (8.1 against 9.2 ms of CPU for SimpleConvNet's; float32 about even).
+- The product is (FN, N*OH*OW), so the output is a (N, FN, OH, OW) view of an
+  array stored channel by channel. Elementwise ops keep that memory order, and
+  so do the pooling ops and all gradients here (``empty_in_order``), so the
+  gradient that reaches the convolution's backward is already in the order
+  its matrix product wants: no transposing copy (the book's backward makes one).
+- The reverse of the columns (the book's col2im) adds one strided slab per
+  kernel offset (``window_slices``): FH*FW vectorised additions, no ``np.add.at``.
+
+Each gradient is an op too (``Conv2dGradInput``, ``Conv2dGradWeight``), whose
+own backward is again one of these ops, so ``create_graph=True`` and
+``gradgradcheck`` work. A plain backward (not recording) computes the same
+formulas straight on the arrays.
+"""
+
+import numbers
+from collections import namedtuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
+from .matmul import dot2
+
+# x_shape: (N, C, H, W); kernel, stride, pad and out (OH, OW): pairs of ints
+Geometry = namedtuple("Geometry", "x_shape kernel stride pad out")
+
+
+# --- arguments and sizes -------------------------------------------------------
+
+
+def as_pair(value, name, op):
+    """(a, b) from an int or a pair of ints; a TypeError naming the op otherwise."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+                                 for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def output_size(size, kernel, stride, pad):
+    """(size + 2*pad - kernel) // stride + 1: the book's and PyTorch's output size (floor)."""
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def geometry(op, x_shape, kernel, stride, pad, kernel_name="kernel"):
+    """Check the sizes of a sliding-window op and compute its output size; returns a Geometry."""
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: x must be 4-D (N, C, H, W), got shape {tuple(x_shape)}; "
+                         f"for a single image add a batch axis: x.reshape(1, *x.shape)")
+    kernel, stride, pad = as_pair(kernel, kernel_name, op), as_pair(stride, "stride", op), as_pair(pad, "pad", op)
+    if min(kernel) <= 0:
+        raise ValueError(f"{op}: the {kernel_name} size must be positive, got {kernel}")
+    if min(stride) <= 0:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if min(pad) < 0:
+        raise ValueError(f"{op}: pad must be >= 0, got {pad}")
+    size = (x_shape[2] + 2 * pad[0], x_shape[3] + 2 * pad[1])
+    if kernel[0] > size[0] or kernel[1] > size[1]:
+        raise ValueError(
+            f"{op}: the {kernel_name} {kernel[0]}x{kernel[1]} is larger than the padded input "
+            f"{size[0]}x{size[1]} (x of shape {tuple(x_shape)}, pad {pad}); "
+            f"use a smaller {kernel_name} or more padding")
+    out = tuple(output_size(n, k, s, p) for n, k, s, p in zip(x_shape[2:], kernel, stride, pad))
+    return Geometry(tuple(x_shape), kernel, stride, pad, out)
+
+
+def conv_geometry(x_shape, W_shape, b_shape, stride, pad):
+    """Check conv2d's x, W and b shapes; returns the Geometry."""
+    if len(W_shape) != 4:
+        raise ValueError(f"conv2d: W must be 4-D (FN, C, FH, FW), got shape {tuple(W_shape)}")
+    g = geometry("conv2d", x_shape, W_shape[2:], stride, pad)
+    if x_shape[1] != W_shape[1]:
+        raise ValueError(
+            f"conv2d: x has {x_shape[1]} channels (shape {tuple(x_shape)}) but W expects {W_shape[1]} "
+            f"(shape {tuple(W_shape)}); W must have the shape (FN, C, FH, FW) with C = x.shape[1]")
+    if b_shape is not None and tuple(b_shape) != (W_shape[0],):
+        raise ValueError(f"conv2d: b must have the shape (FN,) = ({W_shape[0]},), one per filter of W "
+                         f"{tuple(W_shape)}; got {tuple(b_shape)}")
+    return g
+
+
+# --- array helpers ---------------------------------------------------------------
+
+
+def memory_order(a):
+    """a's axes from the outermost in memory to the innermost."""
+    return tuple(np.argsort([-s for s in a.strides], kind="stable"))
+
+
+def empty_in_order(shape, dtype, order):
+    """An uninitialised array of ``shape`` whose memory runs along the axes in ``order``."""
+    stored = np.empty([shape[i] for i in order], dtype)
+    return stored.transpose(np.argsort(order))
+
+
+def padded_shape(g):
+    (n, c, h, w), (ph, pw) = g.x_shape, g.pad
+    return n, c, h + 2 * ph, w + 2 * pw
+
+
+def padded(x, pad, value):
+    """x with ``pad`` rows and columns of ``value`` around each image (x itself when pad is 0)."""
+    ph, pw = pad
+    if ph == 0 and pw == 0:
+        return x
+    n, c, h, w = x.shape
+    out = np.empty_like(x, shape=(n, c, h + 2 * ph, w + 2 * pw))  # keeps x's memory order
+    out.fill(value)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def unpad(xp, g):
+    (ph, pw), (h, w) = g.pad, g.x_shape[2:]
+    return xp[:, :, ph:ph + h, pw:pw + w] if ph or pw else xp
+
+
+def windows(xp, g):
+    """A read-only view (N, C, FH, FW, OH, OW) of the padded input xp.
+
+    [n, c, p, q, i, j] = xp[n, c, i*sh + p, j*sw + q]: no copy, only strides.
+    """
+    sn, sc, sy, sx = xp.strides
+    (fh, fw), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out
+    return as_strided(xp, (xp.shape[0], xp.shape[1], fh, fw, oh, ow), (sn, sc, sy, sx, sy * sh, sx * sw),
+                      writeable=False)
+
+
+def window_slices(g):
+    """(k, index) per kernel offset (p, q), k = p*FW + q in row-major order; ``xp[index]`` is the
+    (N, C, OH, OW) slab of the padded input that offset sees in every window."""
+    (fh, fw), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out
+    for p in range(fh):
+        for q in range(fw):
+            yield p * fw + q, (Ellipsis, slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw))
+
+
+def columns(x, g):
+    """The windows of x as columns (C*FH*FW, N*OH*OW): the transpose of the book's im2col layout."""
+    n, c = g.x_shape[:2]
+    cols = np.ascontiguousarray(windows(padded(x, g.pad, 0), g).transpose(1, 2, 3, 0, 4, 5))
+    return cols.reshape(c * g.kernel[0] * g.kernel[1], n * g.out[0] * g.out[1])
+
+
+def add_columns(dcols, g):
+    """The adjoint of ``columns``: each column's entries added back to the pixels they came from.
+
+    Returns a (N, C, H, W) view, stored channel by channel (as ``columns`` reads).
+    """
+    n, c, _, _ = g.x_shape
+    (fh, fw), (oh, ow) = g.kernel, g.out
+    d = dcols.reshape(c, fh * fw, n, oh, ow)
+    n, c, hp, wp = padded_shape(g)
+    gxp = np.zeros((c, n, hp, wp), dcols.dtype)
+    for k, index in window_slices(g):
+        gxp[index] += d[:, k]
+    return unpad(gxp.transpose(1, 0, 2, 3), g)
+
+
+def im2col_array(x, g):
+    """The book's im2col: (N*OH*OW, C*FH*FW), row n*OH*OW + i*OW + j holding window (i, j) of image n."""
+    n, c = g.x_shape[:2]
+    cols = np.ascontiguousarray(windows(padded(x, g.pad, 0), g).transpose(0, 4, 5, 1, 2, 3))
+    return cols.reshape(n * g.out[0] * g.out[1], c * g.kernel[0] * g.kernel[1])
+
+
+def col2im_array(col, g):
+    """The book's col2im: the adjoint of im2col_array, overlapping entries summed; (N, C, H, W)."""
+    n, c, _, _ = g.x_shape
+    (fh, fw), (oh, ow) = g.kernel, g.out
+    d = col.reshape(n, oh, ow, c, fh * fw)
+    img = np.zeros(padded_shape(g), col.dtype)
+    for k, index in window_slices(g):
+        img[index] += d[..., k].transpose(0, 3, 1, 2)
+    return unpad(img, g)
+
+
+def _rows(gy):
+    """The gradient of a conv output (N, FN, OH, OW) as rows (FN, N*OH*OW): free in our memory order."""
+    return gy.transpose(1, 0, 2, 3).reshape(gy.shape[1], -1)
+
+
+def _grad_input(rows, W, g):
+    """gx = col2im(W^T @ gy): the transposed convolution of the gradient rows."""
+    return add_columns(dot2(W.reshape(W.shape[0], -1).T, rows), g)
+
+
+def _grad_weight(rows, cols, W_shape):
+    """gW = gy @ cols^T, reshaped to W's shape."""
+    return dot2(rows, cols.T).reshape(W_shape)
+
+
+# --- convolution -----------------------------------------------------------------
+
+
+class Conv2d(Function):
+    """y[n, f, i, j] = sum over c, p, q of x_pad[n, c, i*sh + p, j*sw + q] * W[f, c, p, q] + b[f].
+
+    Cross-correlation, as the book's Convolution layer and PyTorch's conv2d;
+    x_pad is x with ``pad`` zeros around each image. As one matrix product:
+    y = W (FN, C*FH*FW) @ cols(x) + b.
+    gx = Conv2dGradInput(gy, W) (col2im of W^T @ gy), gW = Conv2dGradWeight(x, gy)
+    (gy @ cols(x)^T), gb = gy summed over n, i and j.
+    Saves only the geometry (shapes, stride, pad): backward reads x and W from ctx.inputs
+    and rebuilds cols(x) for gW (see ``save_columns``); b is never read.
+    """
+
+    op_name = "conv2d"
+    uses_inputs = (0, 1)
+    # Keep the columns from forward (True) or rebuild them from x in backward (False)? Saving holds
+    # FH*FW / stride**2 times x's memory from forward to backward; rebuilding costs one more copy of
+    # that size. On the book's SimpleConvNet step (benchmarks/conv_step.py) rebuilding took 2-3% more
+    # CPU time and lowered the step's peak traced memory from 69 MB to 58 MB (float64); in a deeper net
+    # with padded 3x3 convolutions every layer would hold 9 times its input. So: rebuild.
+    save_columns = False
+
+    @staticmethod
+    def forward(ctx, x, W, b=None, stride=1, pad=0):
+        g = conv_geometry(x.shape, W.shape, None if b is None else b.shape, stride, pad)
+        cols = columns(x, g)
+        y = dot2(W.reshape(W.shape[0], -1), cols)  # (FN, N*OH*OW)
+        if b is not None:
+            if np.result_type(y, b) == y.dtype:
+                y += b[:, None]  # y is our own fresh array
+            else:
+                y = y + b[:, None]
+        ctx.cols = cols if Conv2d.save_columns else None
+        ctx.geometry = g
+        n, (oh, ow) = x.shape[0], g.out
+        return y.reshape(W.shape[0], n, oh, ow).transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, W = ctx.inputs[0], ctx.inputs[1]
+        need = ctx.needs_input_grad
+        g = ctx.geometry
+        if is_grad_enabled():  # create_graph: record the gradients as ops
+            gx = Conv2dGradInput.apply(gy, W, geometry=g) if need[0] else None
+            gW = Conv2dGradWeight.apply(x, gy, geometry=g, W_shape=W.shape) if need[1] else None
+            gb = gy.sum(axis=(0, 2, 3)) if len(need) == 3 and need[2] else None
+            return gx, gW, gb
+        rows = _rows(gy.data)
+        gx = Tensor(_grad_input(rows, W.data, g)) if need[0] else None
+        gW = None
+        if need[1]:
+            cols = ctx.cols if ctx.cols is not None else columns(x.data, g)
+            gW = Tensor(_grad_weight(rows, cols, W.shape))
+        gb = Tensor(np.dot(rows, np.ones(rows.shape[1], rows.dtype))) if len(need) == 3 and need[2] else None
+        return gx, gW, gb
+
+
+class Conv2dGradInput(Function):
+    """gx = col2im(W^T @ rows(gy)): the gradient of conv2d for x (a transposed convolution).
+
+    Linear in gy and in W: its backward gives ggy = conv2d(ggx, W) and
+    gW = Conv2dGradWeight(ggx, gy). Saves the geometry.
+    """
+
+    op_name = "conv2d_grad_input"
+
+    @staticmethod
+    def forward(ctx, gy, W, geometry):
+        ctx.geometry = geometry
+        return _grad_input(_rows(gy), W, geometry)
+
+    @staticmethod
+    def backward(ctx, ggx):
+        gy, W = ctx.inputs
+        g = ctx.geometry
+        need_gy, need_W = ctx.needs_input_grad
+        d_gy = Conv2d.apply(ggx, W, stride=g.stride, pad=g.pad) if need_gy else None
+        d_W = Conv2dGradWeight.apply(ggx, gy, geometry=g, W_shape=W.shape) if need_W else None
+        return d_gy, d_W
+
+
+class Conv2dGradWeight(Function):
+    """gW = rows(gy) @ cols(x)^T: the gradient of conv2d for W.
+
+    Linear in x and in gy: its backward gives gx = Conv2dGradInput(gy, ggW)
+    and ggy = conv2d(x, ggW). Saves the geometry and W's shape.
+    """
+
+    op_name = "conv2d_grad_weight"
+
+    @staticmethod
+    def forward(ctx, x, gy, geometry, W_shape):
+        ctx.geometry = geometry
+        return _grad_weight(_rows(gy), columns(x, geometry), W_shape)
+
+    @staticmethod
+    def backward(ctx, ggW):
+        x, gy = ctx.inputs
+        g = ctx.geometry
+        need_x, need_gy = ctx.needs_input_grad
+        d_x = Conv2dGradInput.apply(gy, ggW, geometry=g) if need_x else None
+        d_gy = Conv2d.apply(x, ggW, stride=g.stride, pad=g.pad) if need_gy else None
+        return d_x, d_gy
+
+
+# --- padding -----------------------------------------------------------------------
+
+
+def pad_widths(pad_width, ndim, op="pad"):
+    """((before, after), ...) per axis from np.pad's forms: an int, (before, after), or one pair per axis."""
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"{op}: pad_width must be integers (an int, a pair (before, after), or one pair "
+                        f"per axis), got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"{op}: pad_width {pad_width!r} does not fit an input of {ndim} dimensions; give an "
+                         f"int, a pair (before, after), or {ndim} pairs") from None
+    if (widths < 0).any():
+        raise ValueError(f"{op}: pad_width must be >= 0, got {pad_width!r}")
+    return tuple((int(before), int(after)) for before, after in widths)
+
+
+class Pad(Function):
+    """y = x with constant borders, as ``np.pad(x, pad_width, constant_values=value)``.
+
+    gx = gy without the borders (a slice). Saves that slice.
+    """
+
+    op_name = "pad"
+    uses_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x, pad_width, value=0.0):
+        widths = pad_widths(pad_width, x.ndim)
+        ctx.index = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy[ctx.index]
