@@ -14,7 +14,7 @@ from .io import UnsafePickleError, load, load_book_params, save, save_book_param
 from .autograd import Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from .numerical import (GradcheckError, gradcheck, gradgradcheck, gradient_descent,
                         numerical_diff, numerical_gradient)
-from .models import MultiLayerNet, SimpleNet, TwoLayerNet
+from .models import DeepConvNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, SimpleNet, TwoLayerNet
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -23,6 +23,6 @@ __all__ = [
     "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "functional", "numerical_diff", "numerical_gradient", "gradient_descent",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "optim", "save", "load", "datasets", "viz",
+    "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet", "DeepConvNet", "optim", "save", "load", "datasets", "viz",
     "load_book_params", "save_book_params", "UnsafePickleError",
 ]

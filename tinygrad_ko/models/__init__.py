@@ -18,4 +18,5 @@ True
 """
 
 from .base import BookNet, ParamsView
-from .mlp import MultiLayerNet, SimpleNet, TwoLayerNet
+from .convnet import DeepConvNet, SimpleConvNet
+from .mlp import MultiLayerNet, MultiLayerNetExtend, SimpleNet, TwoLayerNet

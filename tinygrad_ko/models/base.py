@@ -4,7 +4,9 @@ import numpy as np
 
 from .. import functional as F
 from ..autograd import mark_changed, no_grad
+from ..io import load_book_params, save, save_book_params
 from ..nn import Module
+from ..nn.module import copy_checked
 from ..numerical import numerical_gradient as _numerical_gradient
 from ..tensor import Tensor
 
@@ -91,20 +93,66 @@ class BookNet(Module):
         """The loss (a 0-d Tensor) on inputs x (N, input_size) and labels or one-hot t."""
         return self._data_loss(x, t)
 
-    def accuracy(self, x, t):
-        """Fraction of rows whose highest score is the label (t: labels or one-hot), as a float."""
-        with no_grad():
-            y = np.argmax(self.predict(x).data, axis=1)
+    def training_loss(self, x, t):
+        """The loss as ``gradient`` differentiates it (nets with dropout or batch norm: in training mode)."""
+        return self.loss(x, t)
+
+    def accuracy(self, x, t, batch_size=100):
+        """Fraction of rows whose highest score is the label (t: labels or one-hot), as a float.
+
+        Predicts ``batch_size`` rows at a time (as the book's conv nets do), in
+        test mode; unlike the book's, a last partial batch counts too.
+        """
+        x = x.data if isinstance(x, Tensor) else np.asarray(x)
         t = np.asarray(t.data if isinstance(t, Tensor) else t)
+        if x.ndim < 2:
+            raise ValueError(f"accuracy: x must hold one row (or image) per sample, got shape {x.shape}; "
+                             f"for a single sample use x[np.newaxis]")
         if t.ndim != 1:
             t = np.argmax(t, axis=1)
-        return float(np.sum(y == t) / x.shape[0])
+        if len(t) != len(x):
+            raise ValueError(f"accuracy: {len(x)} inputs but {len(t)} labels")
+        step = max(int(batch_size), 1)
+        correct = 0
+        with no_grad():
+            for start in range(0, len(x), step):
+                scores = self.predict(x[start:start + step]).data
+                correct += int(np.sum(np.argmax(scores, axis=1) == t[start:start + step]))
+        return correct / len(x) if len(x) else float("nan")
 
     def gradient(self, x, t):
         """Gradients of the loss by backprop: {name: new ndarray} keyed like ``params``."""
+        return self.loss_and_gradient(x, t)[1]
+
+    def loss_and_gradient(self, x, t):
+        """(loss as a float, gradients as ``gradient`` gives them) from one forward and one backward pass."""
         self.zero_grad()
-        self.loss(x, t).backward()
-        return {name: p.grad.data for name, p in self.named_parameters()}
+        loss = self.training_loss(x, t)
+        loss.backward()
+        return loss.item(), {name: p.grad.data for name, p in self.named_parameters()}
+
+    def save_params(self, file_name="params.pkl"):
+        """Write ``params`` in the book's pickle format (the book's own load_params reads it); ``.npz`` too.
+
+        A name ending in ``.npz`` gives an ``.npz`` file (``tk.load`` reads it), any other the book's
+        pickle of a dict of arrays.
+        """
+        params = {name: p.data.copy() for name, p in self.named_parameters()}
+        if str(file_name).endswith(".npz"):
+            save(params, file_name)
+        else:
+            save_book_params(params, file_name)
+
+    def load_params(self, file_name="params.pkl"):
+        """Load the book's weight file (its pickle, read safely) or an ``.npz`` into ``params``, in place.
+
+        Names, shapes and dtypes are checked first, as ``load_state_dict`` does; nothing changes on a
+        mismatch. The book's files are read by ``tk.load_book_params``, which refuses anything but
+        plain arrays (a pickle can run code when loaded with ``pickle.load``).
+        """
+        arrays = load_book_params(file_name)
+        copy_checked(self.parameter_table(), arrays, f"load_params of {file_name!r} into {type(self).__name__}",
+                     "load_params")
 
     def numerical_gradient(self, x, t):
         """Gradients by central differences (slow: 2 forward passes per parameter element).
@@ -113,5 +161,5 @@ class BookNet(Module):
         """
         with no_grad():
             def loss_W(_):
-                return self.loss(x, t).item()
+                return self.training_loss(x, t).item()
             return {name: _numerical_gradient(loss_W, p.data) for name, p in self.named_parameters()}

@@ -5,6 +5,7 @@ import numpy as np
 from .. import functional as F
 from ..tensor import Tensor
 from .base import _ACTIVATIONS, _LOSSES, BookNet, _init_std, _lookup
+from .book_layers import book_batch_norm, book_dropout
 
 
 class SimpleNet(BookNet):
@@ -105,6 +106,11 @@ class MultiLayerNet(BookNet):
             setattr(self, f"W{i}", Tensor((std * np.random.randn(sizes[i - 1], sizes[i])).astype(dtype),
                                           requires_grad=True))
             setattr(self, f"b{i}", Tensor(np.zeros(sizes[i], dtype=dtype), requires_grad=True))
+            if i < self.layer_count:
+                self._add_hidden_layer_extras(i, sizes[i], dtype)
+
+    def _add_hidden_layer_extras(self, i, size, dtype):
+        """A hook for subclasses: more parameters of hidden layer i, right after W_i and b_i."""
 
     def predict(self, x):
         act = _ACTIVATIONS[self.activation]
@@ -115,9 +121,73 @@ class MultiLayerNet(BookNet):
         return x
 
     def loss(self, x, t):
-        loss = self._data_loss(x, t)
+        return self._with_weight_decay(self._data_loss(x, t))
+
+    def _with_weight_decay(self, loss):
+        """loss + 0.5 * weight_decay_lambda * sum(W**2) over every W, as the book adds it."""
         if self.weight_decay_lambda:
             for i in range(1, self.layer_count + 1):
                 W = getattr(self, f"W{i}")
                 loss = loss + 0.5 * self.weight_decay_lambda * (W * W).sum()
         return loss
+
+
+class MultiLayerNetExtend(MultiLayerNet):
+    """The book's MultiLayerNetExtend (chapter 6): MultiLayerNet with weight decay, dropout and batch norm.
+
+    Each hidden layer is Affine -> [BatchNorm] -> activation -> [Dropout]. Batch
+    norm and dropout are the book's (see ``models.book_layers``): its batch
+    norm normalises each feature over the batch with momentum 0.9 and eps
+    10e-7, its dropout is not inverted (at test time outputs are multiplied by
+    1 - ratio). They act in training mode when ``train_flg=True``: ``gradient``
+    and ``numerical_gradient`` use it, ``loss`` and ``predict`` default to test
+    mode, as in the book. Params ``W1 b1 gamma1 beta1 ... Wn bn`` (gamma ones,
+    beta zeros); the running mean and variance of each batch norm are buffers
+    (``running_mean1``, ``running_var1``...): in ``state_dict()``, not in ``params``.
+
+    >>> net = MultiLayerNetExtend(784, [100, 100], 10, use_batchnorm=True, use_dropout=True)
+    >>> list(net.params)
+    ['W1', 'b1', 'gamma1', 'beta1', 'W2', 'b2', 'gamma2', 'beta2', 'W3', 'b3']
+    >>> net.loss(np.random.rand(2, 784), np.array([0, 1]), train_flg=True).shape
+    ()
+    """
+
+    def __init__(self, input_size, hidden_size_list, output_size, activation="relu", weight_init_std="relu",
+                 weight_decay_lambda=0, use_dropout=False, dropout_ration=0.5, use_batchnorm=False,
+                 dtype=np.float64):
+        if not 0 <= dropout_ration < 1:
+            raise ValueError(f"MultiLayerNetExtend: dropout_ration must be in [0, 1), got {dropout_ration!r}")
+        self.use_dropout = use_dropout
+        self.dropout_ration = dropout_ration
+        self.use_batchnorm = use_batchnorm
+        super().__init__(input_size, hidden_size_list, output_size, activation=activation,
+                         weight_init_std=weight_init_std, weight_decay_lambda=weight_decay_lambda, dtype=dtype)
+
+    def _add_hidden_layer_extras(self, i, size, dtype):
+        """gamma_i (ones), beta_i (zeros) and the running statistics (zeros, as the book starts them)."""
+        if self.use_batchnorm:
+            setattr(self, f"gamma{i}", Tensor(np.ones(size, dtype=dtype), requires_grad=True))
+            setattr(self, f"beta{i}", Tensor(np.zeros(size, dtype=dtype), requires_grad=True))
+            self.register_buffer(f"running_mean{i}", np.zeros(size, dtype=dtype))
+            self.register_buffer(f"running_var{i}", np.zeros(size, dtype=dtype))
+
+    def predict(self, x, train_flg=False):
+        act = _ACTIVATIONS[self.activation]
+        for i in range(1, self.layer_count + 1):
+            x = F.linear(x, getattr(self, f"W{i}"), getattr(self, f"b{i}"))
+            if i == self.layer_count:
+                break
+            if self.use_batchnorm:
+                x = book_batch_norm(x, getattr(self, f"gamma{i}"), getattr(self, f"beta{i}"),
+                                    getattr(self, f"running_mean{i}").data, getattr(self, f"running_var{i}").data, train_flg)
+            x = act(x)
+            if self.use_dropout:
+                x = book_dropout(x, self.dropout_ration, train_flg)
+        return x
+
+    def loss(self, x, t, train_flg=False):
+        """Cross-entropy of the scores plus the weight decay 0.5 * lambda * sum(W**2) over every W."""
+        return self._with_weight_decay(F.softmax_cross_entropy(self.predict(x, train_flg), t))
+
+    def training_loss(self, x, t):
+        return self.loss(x, t, train_flg=True)
