@@ -41,7 +41,7 @@ def main(argv=None):
     price = apple_price * tax
 
     # backward: dprice = 1 flows back through both multiplications
-    price.backward()
+    price.backward(retain_graph=args.dot)  # backward frees the graph; --dot draws it afterwards
 
     # :.10g rounds float noise away (dApple_num is 110.00000000000001), as the book's int(...)
     print(f"price: {price.item():.10g}")

@@ -45,7 +45,7 @@ def main(argv=None):
     price = all_price * tax                   # (4)
 
     # backward
-    price.backward()
+    price.backward(retain_graph=args.dot)  # backward frees the graph; --dot draws it afterwards
 
     # :.10g rounds float noise away (dOrange is 3.3000000000000003), as the book's int(...)
     print(f"price: {price.item():.10g}")

@@ -12,6 +12,8 @@ Tensor([2., 4., 6.])
 from . import datasets, functional, nn, optim, viz
 from .io import UnsafePickleError, load, load_book_params, save, save_book_params
 from .autograd import Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from .creation import arange, eye, full, full_like, ones, ones_like, rand, randn, zeros, zeros_like
+from .functional.tensor_ops import clip, concatenate, maximum, minimum, split, stack, where
 from .numerical import (GradcheckError, gradcheck, gradgradcheck, gradient_descent,
                         numerical_diff, numerical_gradient)
 from .models import DeepConvNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, SimpleNet, TwoLayerNet
@@ -23,6 +25,9 @@ __all__ = [
     "Tensor", "Function", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "functional", "numerical_diff", "numerical_gradient", "gradient_descent",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet", "DeepConvNet", "optim", "save", "load", "datasets", "viz",
+    "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet", "DeepConvNet",
+    "optim", "save", "load", "datasets", "viz",
     "load_book_params", "save_book_params", "UnsafePickleError",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "randn", "rand",
+    "where", "maximum", "minimum", "clip", "concatenate", "stack", "split",
 ]

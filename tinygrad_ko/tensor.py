@@ -29,7 +29,6 @@ class Tensor:
 
     # _version: the tick of the last in-place change (autograd.mark_changed); _changed_by: its operator
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_changed_by", "__weakref__")
-    __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__ instead of NumPy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if type(data) is np.ndarray and dtype is None and not requires_grad:
@@ -40,11 +39,12 @@ class Tensor:
         if isinstance(data, (np.ndarray, np.generic)):
             data = np.asarray(data, dtype=dtype)
         else:
-            data = np.array(data, dtype=np.float64 if dtype is None else dtype)
-        if requires_grad and data.dtype.kind != "f":
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {data.dtype}; "
-                f"convert first, e.g. Tensor(x, dtype=np.float64, requires_grad=True)")
+            data = _from_python(data, dtype)
+        kind = data.dtype.kind
+        if kind not in "biufc":
+            raise TypeError(f"Tensor: cannot hold values of dtype {data.dtype}; {_NUMBERS_ONLY}")
+        if requires_grad and kind != "f":
+            raise TypeError(_float_only_message(data.dtype))
         self.data = data
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -98,6 +98,15 @@ class Tensor:
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
+
+    # NumPy's functions on a Tensor (np.exp(t), np.sum(t), ndarray + t) run as Tensor operations
+    # and keep the graph, or raise TypeError saying what to call (see _numpy_interop).
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _numpy_interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _numpy_interop.array_function(func, types, args, kwargs)
 
     def __float__(self):
         return float(self.data)
@@ -154,7 +163,7 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating-point tensors only) and return self."""
         if requires_grad and self.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+            raise TypeError(_float_only_message(self.dtype))
         self.requires_grad = requires_grad
         return self
 
@@ -162,9 +171,21 @@ class Tensor:
         """A copy with its own memory (differentiable)."""
         return ops.Copy.apply(self, dtype=self.dtype)
 
+    def copy(self):
+        """A copy with its own memory (differentiable), as ``clone()`` and ``ndarray.copy()``."""
+        return ops.Copy.apply(self, dtype=self.dtype)
+
     def astype(self, dtype):
         """A copy converted to ``dtype`` (differentiable between float dtypes)."""
         return ops.Copy.apply(self, dtype=np.dtype(dtype))
+
+    def float(self):
+        """This tensor as float32: itself if it is float32 already (as PyTorch), else a converted copy."""
+        return self if self.dtype == np.float32 else self.astype(np.float32)
+
+    def double(self):
+        """This tensor as float64: itself if it is float64 already (as PyTorch), else a converted copy."""
+        return self if self.dtype == np.float64 else self.astype(np.float64)
 
     # --- arithmetic; the other operand may be a Python number, an ndarray or a Tensor ---
 
@@ -202,14 +223,32 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def __pos__(self):
-        return self
+        return ops.Positive.apply(self)
+
+    def __abs__(self):
+        return ops.Abs.apply(self)
 
     def __pow__(self, exponent):
-        if not isinstance(exponent, numbers.Real) or isinstance(exponent, bool):
-            raise TypeError(
-                f"pow: the exponent must be a real Python number, got {type(exponent).__name__}; "
-                f"for a tensor exponent write (y * x.log()).exp()")
-        return ops.Pow.apply(self, exponent=exponent)
+        if isinstance(exponent, numbers.Real):
+            return ops.Pow.apply(self, exponent=exponent)  # a constant exponent: the cheaper op
+        return ops.PowTensor.apply(self, _operand(exponent, self))
+
+    def __rpow__(self, base):
+        return ops.PowTensor.apply(_operand(base, self), self)
+
+    # // and % are step functions: plain results that do not require grad (their slope is 0 or 1)
+
+    def __floordiv__(self, other):
+        return Tensor(np.floor_divide(self.data, _operand(other, self).data))
+
+    def __rfloordiv__(self, other):
+        return Tensor(np.floor_divide(_operand(other, self).data, self.data))
+
+    def __mod__(self, other):
+        return Tensor(np.remainder(self.data, _operand(other, self).data))
+
+    def __rmod__(self, other):
+        return Tensor(np.remainder(_operand(other, self).data, self.data))
 
     # --- in place, for updates such as w -= lr * w.grad (not recorded) ---
 
@@ -258,6 +297,10 @@ class Tensor:
         """Indices of the maxima along ``axis`` as an ndarray (no gradient)."""
         return np.argmax(self.data, axis=axis)
 
+    def argmin(self, axis=None):
+        """Indices of the minima along ``axis`` as an ndarray (no gradient)."""
+        return np.argmin(self.data, axis=axis)
+
     # --- elementwise functions ---
 
     def exp(self):
@@ -278,6 +321,63 @@ class Tensor:
     def tanh(self):
         return ops.Tanh.apply(self)
 
+    def abs(self):
+        return ops.Abs.apply(self)
+
+    def sign(self):
+        """-1, 0 or 1 elementwise; its gradient is 0."""
+        return ops.Sign.apply(self)
+
+    def square(self):
+        return ops.Square.apply(self)
+
+    def reciprocal(self):
+        return ops.Reciprocal.apply(self)
+
+    def sin(self):
+        return ops.Sin.apply(self)
+
+    def cos(self):
+        return ops.Cos.apply(self)
+
+    def log1p(self):
+        """log(1 + x), accurate for small x."""
+        return ops.Log1p.apply(self)
+
+    def expm1(self):
+        """exp(x) - 1, accurate for small x."""
+        return ops.Expm1.apply(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002 (PyTorch's names)
+        """Limit to [min, max] (either may be None); gradient 1 inside, bounds included, else 0."""
+        return ops.clip(self, min, max)
+
+    def maximum(self, other):
+        """Elementwise maximum with ``other``; ties split the gradient 1/2 each, as PyTorch."""
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        """Elementwise minimum with ``other``; ties split the gradient 1/2 each, as PyTorch."""
+        return ops.minimum(self, other)
+
+    def where(self, condition, other):
+        """self where ``condition`` is true, else ``other``, as ``torch.Tensor.where``."""
+        return ops.where(condition, self, other)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return ops.LeakyReLU.apply(self, negative_slope=negative_slope)
+
+    def elu(self, alpha=1.0):
+        return ops.ELU.apply(self, alpha=alpha)
+
+    def gelu(self, approximate="none"):
+        """x * Phi(x); ``approximate="tanh"`` for the tanh formula, as PyTorch."""
+        return ops.GELU.apply(self, approximate=approximate)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        """log(1 + exp(beta x)) / beta, and x where beta x > threshold, as PyTorch."""
+        return ops.Softplus.apply(self, beta=beta, threshold=threshold)
+
     # --- reductions ---
 
     def sum(self, axis=None, keepdims=False):
@@ -294,15 +394,35 @@ class Tensor:
 
     def min(self, axis=None, keepdims=False):
         """Minimum over ``axis``; at ties the gradient is split evenly between the tied entries."""
-        return ops.minimum(self, axis, keepdims)
+        return ops.reduce_min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        """Variance over ``axis``, as ``np.var`` (ddof=0; PyTorch's default is ddof=1)."""
+        return ops.Var.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        """Standard deviation over ``axis``, as ``np.std``; gradient 0 where it is 0, as PyTorch."""
+        return ops.Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def prod(self, axis=None, keepdims=False):
+        """Product over ``axis``; exact gradients at zeros (nothing is divided)."""
+        return ops.Prod.apply(self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """log(sum(exp(x))) over ``axis``, computed without overflow."""
+        return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        """Running sum along ``axis`` (None: of the flattened tensor, as NumPy)."""
+        if axis is None:
+            return ops.Cumsum.apply(self.reshape(-1), axis=0)
+        return ops.Cumsum.apply(self, axis=axis)
 
     # --- movement ---
 
     def reshape(self, *shape):
         """Reshape to ``shape`` (varargs or one tuple; one entry may be -1)."""
-        if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
-            shape = tuple(shape[0])
-        return ops.Reshape.apply(self, shape=shape)
+        return ops.Reshape.apply(self, shape=_shape_arg(shape))
 
     def transpose(self, *axes):
         """Permute the axes (varargs or one tuple); no axes reverses them, as NumPy."""
@@ -312,12 +432,91 @@ class Tensor:
             axes = axes[0]
         return ops.Transpose.apply(self, axes=tuple(axes))
 
+    def squeeze(self, axis=None):
+        """Remove size-1 axes (None: all), as ``np.squeeze``; naming an axis of another size is an error."""
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        """Insert a size-1 axis at position ``axis`` of the result, as ``torch.unsqueeze``."""
+        return ops.expand_dims(self, axis)
+
+    def expand_dims(self, axis):
+        """Insert size-1 axes (an int or a tuple of positions in the result), as ``np.expand_dims``."""
+        return ops.expand_dims(self, axis)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge the axes start_dim..end_dim into one, as ``torch.flatten`` (all of them by default)."""
+        return ops.flatten(self, start_dim, end_dim)
+
+    def broadcast_to(self, *shape):
+        """A read-only view broadcast to ``shape`` (varargs or a tuple); gradients are summed back."""
+        return ops.BroadcastTo.apply(self, shape=_shape_arg(shape))
+
+    def sum_to(self, *shape):
+        """Sum down to ``shape``, which must broadcast to this tensor's shape (the reverse of broadcast_to)."""
+        return ops.sum_to(self, _shape_arg(shape))
+
+    def swapaxes(self, axis0, axis1):
+        return ops.swapaxes(self, axis0, axis1)
+
+    def permute(self, *dims):
+        """Reorder the axes (varargs or a tuple), as ``torch.permute``."""
+        return self.transpose(*dims)
+
+    def repeat(self, *sizes):
+        """PyTorch's repeat, i.e. NumPy's tile: ``x.repeat(2, 1)`` stacks two copies along axis 0.
+        (NumPy's element-wise ``np.repeat`` is another operation.)"""
+        return ops.repeat(self, _shape_arg(sizes))
+
+    def tile(self, *reps):
+        """np.tile: repeat along each axis (varargs or a tuple; fewer reps than axes are padded with 1s)."""
+        return ops.tile(self, _shape_arg(reps))
+
     def __getitem__(self, index):
         """Basic slicing and integer-array indexing; repeated indices accumulate their gradients."""
         return ops.GetItem.apply(self, index=_raw_index(index))
 
 
 _IN_PLACE_SYMBOLS = {np.add: "+=", np.subtract: "-=", np.multiply: "*=", np.true_divide: "/="}
+
+_NUMBERS_ONLY = ("tinygrad_ko computes with numbers: pass a number, a (nested) list of numbers, a numeric "
+                 "ndarray or a Tensor (convert strings first, e.g. float(\"1.5\"))")
+
+
+def _float_only_message(dtype):
+    if dtype.kind == "c":
+        return (f"only floating-point tensors can require gradients, got dtype {dtype}: tinygrad_ko "
+                f"differentiates real numbers only; pass the real part (x.real) or the magnitude (np.abs(x))")
+    return (f"only floating-point tensors can require gradients, got dtype {dtype}; "
+            f"convert first, e.g. Tensor(x, dtype=np.float64, requires_grad=True)")
+
+
+def _from_python(data, dtype):
+    """A Python number or (nested) list as an ndarray: float64 unless ``dtype`` says otherwise."""
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}; {_NUMBERS_ONLY}")
+    array = np.array(data)
+    kind = array.dtype.kind
+    if kind == "O":  # a mix: None or strings inside a list, or ints too large for int64
+        for item in array.flat:
+            if not isinstance(item, numbers.Number) or isinstance(item, complex):
+                raise TypeError(
+                    f"Tensor: cannot make a tensor from a list holding {type(item).__name__} {item!r}; "
+                    f"{_NUMBERS_ONLY}")
+    elif kind in "SUV":
+        raise TypeError(f"Tensor: cannot make a tensor from {array.dtype} values such as "
+                        f"{array.flat[0]!r}; {_NUMBERS_ONLY}")
+    elif kind == "c" and np.dtype(np.float64 if dtype is None else dtype).kind != "c":
+        raise TypeError("Tensor: Python complex numbers are not supported (Python numbers become "
+                        "float64); pass the real part (z.real) or the magnitude (abs(z))")
+    return array.astype(np.float64 if dtype is None else dtype, copy=False)
+
+
+def _shape_arg(args):
+    """Varargs ``(2, 3)`` or a single tuple ``((2, 3),)`` as one tuple, as reshape takes them."""
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        return tuple(args[0])
+    return args
 
 
 def _operand(value, like):
@@ -333,11 +532,21 @@ def _operand(value, like):
         return _number(value, like.data.dtype)  # the common case, kept fast
     if isinstance(value, (np.ndarray, np.generic)):
         data = np.asarray(value)
-    elif isinstance(value, numbers.Number):
-        data = np.asarray(value, dtype=np.result_type(like.data.dtype, value))
-    else:
-        data = np.array(value, dtype=np.float64)  # lists, as in Tensor(...)
-    return Tensor(data)
+        if data.dtype.kind not in "biufc":
+            raise TypeError(f"a Tensor cannot be combined with an array of dtype {data.dtype}; {_NUMBERS_ONLY}")
+        if data.dtype.kind == "c" and like.requires_grad:
+            raise TypeError(f"a Tensor that requires grad cannot be combined with complex values "
+                            f"(dtype {data.dtype}): tinygrad_ko differentiates real numbers only; use the "
+                            f"real part (z.real) or the magnitude (np.abs(z))")
+        return Tensor(data)
+    if isinstance(value, complex):
+        raise TypeError(f"a Tensor cannot be combined with the complex number {value!r}: tinygrad_ko "
+                        f"computes with real numbers; use the real part (z.real) or the magnitude (abs(z))")
+    if isinstance(value, numbers.Number):
+        return Tensor(np.asarray(value, dtype=np.result_type(like.data.dtype, value)))
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"a Tensor cannot be combined with {type(value).__name__} {value!r}; {_NUMBERS_ONLY}")
+    return Tensor(value)  # lists, as in Tensor(...)
 
 
 _numbers = {}  # (value, dtype) -> constant Tensor: formulas repeat their numbers (1 - y, x * 0.5)
@@ -370,6 +579,11 @@ def _raw_index(index):
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
     if isinstance(index, Tensor):
+        if index.dtype.kind in "fc":
+            raise IndexError(
+                f"getitem: an index tensor must hold integers or booleans, got dtype {index.dtype}; "
+                f"make it with an integer dtype (tk.Tensor(np.array([0, 2])), tk.arange(n, dtype=int)) "
+                f"or convert it with .astype(int)")
         return index.data
     if isinstance(index, list):
         return np.asarray(index) if index else np.zeros(0, dtype=np.intp)  # [] selects nothing
@@ -377,4 +591,4 @@ def _raw_index(index):
 
 
 # ops.py and autograd.py build on Tensor, so they are imported once it exists.
-from . import autograd, ops  # noqa: E402
+from . import _numpy_interop, autograd, ops  # noqa: E402

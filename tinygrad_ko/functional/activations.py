@@ -1,4 +1,5 @@
-"""Activations, softmax and the Affine layer, as in the book's ``common/functions.py``.
+"""Activations, softmax and the Affine layer, as in the book's ``common/functions.py``, and
+PyTorch's leaky_relu, elu, gelu and softplus.
 
 Softmax and log-softmax are primitives because their composites overflow: they
 subtract the row maximum first, so logits of 1e4 are fine.
@@ -175,3 +176,39 @@ def log_softmax(x, axis=-1):
     Tensor([-10000.,      0.])
     """
     return LogSoftmax.apply(_tensor(x), axis=axis)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x (the slope also at 0, as PyTorch).
+
+    >>> leaky_relu(np.array([-2.0, 0.0, 3.0]))
+    Tensor([-0.02,  0.  ,  3.  ])
+    """
+    return ops.LeakyReLU.apply(_tensor(x), negative_slope=negative_slope)
+
+
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x) - 1); its gradient at 0 is alpha, as PyTorch.
+
+    >>> elu(np.array([-1.0, 2.0])).numpy().round(4)
+    array([-0.6321,  2.    ])
+    """
+    return ops.ELU.apply(_tensor(x), alpha=alpha)
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF (``approximate="tanh"``: the tanh formula), as PyTorch.
+
+    >>> gelu(np.array([-1.0, 0.0, 1.0])).numpy().round(4)
+    array([-0.1587,  0.    ,  0.8413])
+    """
+    return ops.GELU.apply(_tensor(x), approximate=approximate)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold, as PyTorch; never overflows.
+
+    >>> softplus(np.array([-1000.0, 0.0, 1000.0])).numpy().tolist()
+    [0.0, 0.6931471805599453, 1000.0]
+    """
+    return ops.Softplus.apply(_tensor(x), beta=beta, threshold=threshold)

@@ -3,6 +3,8 @@
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import Tensor
+from .selection import Where, one_like, zero_like
 
 
 # --- elementwise, two inputs (NumPy broadcasting) ---
@@ -244,3 +246,174 @@ class Tanh(Function):
     def backward(ctx, gy):
         y = ctx.output
         return gy * (1.0 - y * y)
+
+
+class Positive(Function):
+    """y = +x, a new array (as NumPy's +x).  dy/dx = 1.  Saves nothing."""
+
+    uses_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.positive(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+class Abs(Function):
+    """y = |x|.  dy/dx = sign(x), which is 0 at x == 0 (as PyTorch).  Saves sign(x)."""
+
+    uses_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * ctx.sign
+
+
+class Sign(Function):
+    """y = sign(x) (-1, 0 or 1).  dy/dx = 0: a step function, as PyTorch's zero gradient.  Saves nothing."""
+
+    uses_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Tensor(np.zeros(gy.shape, gy.dtype))
+
+
+class Square(Function):
+    """y = x * x.  dy/dx = 2 x.  Uses the input."""
+
+    uses_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.square(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * (ctx.inputs[0] * 2.0)
+
+
+class Reciprocal(Function):
+    """y = 1 / x.  dy/dx = -1 / x**2 = -y**2.  Uses the output."""
+
+    uses_inputs = ()
+    uses_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.reciprocal(as_float(x))  # np.reciprocal of the integer 2 is 0
+
+    @staticmethod
+    def backward(ctx, gy):
+        y = ctx.output
+        return -(gy * (y * y))
+
+
+class Sin(Function):
+    """y = sin(x).  dy/dx = cos(x).  Uses the input."""
+
+    uses_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(as_float(x))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * Cos.apply(ctx.inputs[0])
+
+
+class Cos(Function):
+    """y = cos(x).  dy/dx = -sin(x).  Uses the input."""
+
+    uses_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(as_float(x))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -(gy * Sin.apply(ctx.inputs[0]))
+
+
+class Log1p(Function):
+    """y = log(1 + x), accurate for small x.  dy/dx = 1 / (1 + x).  Uses the input."""
+
+    op_name = "log1p"
+    uses_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(as_float(x))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy / (ctx.inputs[0] + 1.0)
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, accurate for small x.  dy/dx = exp(x).  Uses the input.
+
+    Not y + 1 from the output: for x = -30 that sum keeps only 3 digits.
+    """
+
+    op_name = "expm1"
+    uses_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(as_float(x))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * Exp.apply(ctx.inputs[0])
+
+
+class PowTensor(Function):
+    """z = x ** y with a tensor exponent (broadcasting), as ``np.power``.
+
+    dz/dx = y * x ** (y - 1), taken as 0 where y == 0 (x ** 0 is constant);
+    dz/dy = z * log(x), taken as 0 where x == 0 and y >= 0 (z stays 0 or 1
+    there), as PyTorch. Negative x gives NaN for a fractional y, as NumPy.
+    Uses the inputs and the output.
+    """
+
+    op_name = "pow"
+    uses_output = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.power(x, y)
+
+    @staticmethod
+    def backward(ctx, gz):
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy_ = None
+        if need_x:
+            constant = y.data == 0
+            if constant.any():  # x ** (0 - 1) would divide by zero at x = 0: use exponent 1 - 1 there
+                safe_y = Where.apply(one_like(y), y, cond=constant)
+                gx = gz * (y * PowTensor.apply(x, safe_y - 1.0))
+                gx = Where.apply(zero_like(gx), gx, cond=constant)
+            else:
+                gx = gz * (y * PowTensor.apply(x, y - 1.0))
+        if need_y:
+            at_zero = (x.data == 0) & (y.data >= 0)
+            safe_x = Where.apply(one_like(x), x, cond=at_zero) if at_zero.any() else x  # log(1) = 0 there
+            gy_ = gz * (ctx.output * Log.apply(safe_x))
+        return gx, gy_
+

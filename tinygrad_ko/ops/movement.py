@@ -20,6 +20,7 @@ class SumTo(Function):
     Saves x's shape.
     """
 
+    op_name = "sum_to"
     uses_inputs = ()
 
     @staticmethod
@@ -35,6 +36,7 @@ class SumTo(Function):
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view).  Backward: the engine sums gy back to x's shape."""
 
+    op_name = "broadcast_to"
     uses_inputs = ()
 
     @staticmethod
@@ -143,3 +145,177 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx, gy):
         return gy[ctx.index]
+
+
+class Tile(Function):
+    """y = np.tile(x, reps): x repeated reps[i] times along axis i (PyTorch's ``Tensor.repeat``).
+
+    Backward views gy as (r0, n0, r1, n1, ...) and sums over the repeats.
+    Saves x's shape (padded with leading 1s, as np.tile pads it) and the reps.
+    """
+
+    uses_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ndim = max(len(reps), x.ndim)
+        ctx.reps = (1,) * (ndim - len(reps)) + tuple(reps)
+        ctx.padded_shape = (1,) * (ndim - x.ndim) + x.shape
+        ctx.in_shape = x.shape
+        return np.tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, gy):
+        interleaved = []
+        for r, n in zip(ctx.reps, ctx.padded_shape):
+            interleaved += [r, n]
+        repeats = tuple(range(0, 2 * len(ctx.reps), 2))
+        return gy.reshape(interleaved).sum(axis=repeats).reshape(ctx.in_shape)
+
+
+class Concatenate(Function):
+    """y = np.concatenate(xs, axis).  Backward hands each input its slice of gy.  Saves the sizes."""
+
+    uses_inputs = ()
+
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        y = np.concatenate(xs, axis=axis)  # NumPy checks the shapes and the axis
+        ctx.axis = axis % y.ndim
+        ctx.sizes = [x.shape[ctx.axis] for x in xs]
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        grads, start = [], 0
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
+            index = (slice(None),) * ctx.axis + (slice(start, start + size),)
+            grads.append(gy[index] if needed else None)
+            start += size
+        return tuple(grads)
+
+
+# --- shape helpers built on the Functions above (Tensor methods and tk.functional call these) ---
+
+
+def _axis(axis, ndim, op):
+    """One axis in range(ndim), negatives counted from the end, or an error naming the op."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return int(axis) % ndim
+
+
+def squeeze(x, axis=None):
+    """x without the size-1 axes named by ``axis`` (None: all of them), as ``np.squeeze``."""
+    if axis is None:
+        axes = [i for i, n in enumerate(x.shape) if n == 1]
+    else:
+        axes = [_axis(a, x.ndim, "squeeze") for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1; "
+                             f"only size-1 axes can be removed")
+    return Reshape.apply(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def expand_dims(x, axis):
+    """x with a new size-1 axis at each position in ``axis`` (of the result), as ``np.expand_dims``."""
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    ndim = x.ndim + len(axes)
+    positions = {_axis(a, ndim, "expand_dims") for a in axes}
+    if len(positions) != len(axes):
+        raise ValueError(f"expand_dims: axis {axis} repeats a position")
+    sizes = iter(x.shape)
+    return Reshape.apply(x, shape=tuple(1 if i in positions else next(sizes) for i in range(ndim)))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """x with the axes start_dim..end_dim (both included) merged into one, as ``torch.flatten``."""
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(1,))
+    start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for a tensor of shape {x.shape}")
+    merged = int(np.prod(x.shape[start:end + 1]))
+    return Reshape.apply(x, shape=x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+def swapaxes(x, axis0, axis1):
+    """x with two axes exchanged, as ``np.swapaxes`` and ``torch.swapaxes``."""
+    order = list(range(x.ndim))
+    a, b = _axis(axis0, x.ndim, "swapaxes"), _axis(axis1, x.ndim, "swapaxes")
+    order[a], order[b] = order[b], order[a]
+    return Transpose.apply(x, axes=tuple(order))
+
+
+def sum_to(x, shape):
+    """x summed down to ``shape``, the shape it was broadcast from (the book's vol. 3 ``sum_to``)."""
+    shape = tuple(shape)
+    try:
+        fits = np.broadcast_shapes(shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"sum_to: cannot sum shape {x.shape} down to {shape}; {shape} must broadcast "
+                         f"to {x.shape} (from the right, each size equal or 1)")
+    return SumTo.apply(x, shape=shape)
+
+
+def tile(x, reps):
+    """np.tile(x, reps): x repeated along each axis (reps shorter than x.ndim is padded with 1s)."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    if any(not isinstance(r, (int, np.integer)) or r < 0 for r in reps):
+        raise ValueError(f"tile: repeats must be non-negative ints, got {reps}")
+    return Tile.apply(x, reps=tuple(int(r) for r in reps))
+
+
+def repeat(x, sizes):
+    """PyTorch's ``Tensor.repeat(*sizes)``: np.tile, with at least one size per axis of x."""
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: got {len(sizes)} sizes for a tensor of shape {x.shape}; give one per "
+                         f"axis (as torch's Tensor.repeat), or use tile, which pads with 1s")
+    return tile(x, sizes)
+
+
+def concatenate(tensors, axis=0):
+    """np.concatenate of Tensors (axis None: of the flattened tensors)."""
+    if len(tensors) == 0:
+        raise ValueError("concatenate: needs at least one tensor")
+    if axis is None:
+        return Concatenate.apply(*[Reshape.apply(t, shape=(-1,)) for t in tensors], axis=0)
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    """The tensors, all of one shape, joined along a new axis, as ``np.stack``."""
+    if len(tensors) == 0:
+        raise ValueError("stack: needs at least one tensor")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got "
+                         f"{', '.join(str(t.shape) for t in tensors)}")
+    return Concatenate.apply(*[expand_dims(t, axis) for t in tensors], axis=axis)
+
+
+def split(x, size_or_sizes, axis=0):
+    """Pieces of x along ``axis``, as ``torch.split``: an int is each piece's size (the last may be
+    smaller), a list gives the size of every piece (they must add up to the axis). A tuple of views."""
+    axis = _axis(axis, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(size_or_sizes, (int, np.integer)):
+        if size_or_sizes <= 0:
+            raise ValueError(f"split: the piece size must be positive, got {size_or_sizes}")
+        sizes = [min(size_or_sizes, n - start) for start in range(0, n, size_or_sizes)] or [0]
+    else:
+        sizes = [int(s) for s in size_or_sizes]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, "
+                             f"the size of axis {axis} of shape {x.shape}")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(GetItem.apply(x, index=(slice(None),) * axis + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
