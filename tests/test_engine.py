@@ -256,3 +256,85 @@ def test_ops_under_create_graph_build_a_second_order_graph_for_every_primitive()
     assert g.requires_grad and g.grad_fn is not None
     assert tk.gradgradcheck(lambda t: ((t.exp() * t.sigmoid() + t.tanh() / (t * t + 1.0).sqrt()) @ t).sum(),
                             x)
+
+
+# --- behaviours a mutation test found unchecked (see tools/mutate.py) ---
+
+
+def test_grad_of_the_same_output_listed_twice_adds_both_grad_outputs():
+    x = tk.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = x * x
+    g1, g2 = np.array([1.0, 0.5, -2.0]), np.array([0.25, 3.0, 1.0])
+    (gx,) = tk.grad([y, y], x, [g1, g2])
+    np.testing.assert_allclose(gx.data, 2 * x.data * (g1 + g2), rtol=1e-15)  # d(x*x)/dx = 2x
+
+
+class GradForFirstOnly(tk.Function):
+    """z = x * y whose backward returns None for y, although y requires grad."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, gz):
+        return gz * ctx.inputs[1], None
+
+
+def test_a_none_gradient_for_an_input_that_requires_grad_leaves_it_without_grad():
+    x = tk.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = tk.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    GradForFirstOnly.apply(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+    assert y.grad is None
+    gx, gy = tk.grad(GradForFirstOnly.apply(x, y).sum(), [x, y], allow_unused=True)
+    np.testing.assert_array_equal(gx.data, [3.0, 4.0])
+    assert gy is None
+
+
+class GradOfShape(tk.Function):
+    """y = 2 x whose backward returns a gradient of a fixed, wrong shape."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = shape
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, gy):
+        return tk.Tensor(np.ones(ctx.shape))
+
+
+def re_shape(shape):
+    """A shape as a regular expression that matches its repr."""
+    return str(shape).replace("(", r"\(").replace(")", r"\)")
+
+
+@pytest.mark.parametrize("x_shape, grad_shape", [((3,), (4,)), ((2, 3), (3,)), ((3,), (2, 1))],
+                         ids=["not broadcastable", "smaller", "broadcasts to a larger shape"])
+def test_a_backward_that_returns_a_wrong_shape_is_named_in_a_runtime_error(x_shape, grad_shape):
+    x = tk.Tensor(np.ones(x_shape), requires_grad=True)
+    message = (rf"gradofshape.backward returned a gradient of shape {re_shape(grad_shape)} for input 0 of "
+               rf"shape {re_shape(x_shape)}; a gradient must have its input's shape")
+    with pytest.raises(RuntimeError, match=message):
+        GradOfShape.apply(x, shape=grad_shape).sum().backward()
+    assert x.grad is None
+
+
+def test_grad_of_an_output_and_an_intermediate_it_depends_on():
+    """Roots [z, y] with y an input of z: y is placed once, after z, so it receives both gradients."""
+    x = tk.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * x
+    z = (y * 3.0).sum()
+    gx, gy = tk.grad([z, y], [x, y], [None, np.ones(2)])
+    np.testing.assert_array_equal(gy.data, [4.0, 4.0])  # dz/dy = 3, plus 1 from y itself
+    np.testing.assert_array_equal(gx.data, 2 * x.data * 4.0)
+
+
+def test_grad_refuses_an_output_that_does_not_require_grad():
+    x = tk.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    constant = tk.Tensor(np.array(3.0))
+    with pytest.raises(RuntimeError, match=r"grad \(output\): the tensor does not require grad"):
+        tk.grad(constant, x)
+    with pytest.raises(RuntimeError, match=r"grad \(output\)"):
+        tk.grad([x.sum(), constant], x)

@@ -148,3 +148,95 @@ def test_gradcheck_leaves_the_inputs_unchanged():
         tk.gradcheck(lambda a: a.sigmoid(), x)
     np.testing.assert_array_equal(data, [0.1, 0.2])
     assert x.grad is None
+
+
+# --- numbers that lie: one warning per call, naming the dtype and the expected error ---
+
+
+def user_warnings(call):
+    """Run call() and return the messages of the UserWarnings it raised (all of them, even repeats)."""
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        assert call()
+    return [str(r.message) for r in records if issubclass(r.category, UserWarning)]
+
+
+def test_gradcheck_warns_once_per_call_naming_dtypes_and_error():
+    x = tk.Tensor(np.array([0.3, 0.6], dtype=np.float32), requires_grad=True)
+    y = tk.Tensor(np.array([0.1, 0.2], dtype=np.float32), requires_grad=True)
+    messages = user_warnings(lambda: tk.gradcheck(lambda a, b: a.tanh() * b, x, y))
+    assert len(messages) == 1, messages
+    assert "input 0, input 1 have dtype float32" in messages[0]
+    assert "eps=1e-06 are off by about 1e-01 relative" in messages[0] and "float64 copies" in messages[0]
+    half = tk.Tensor(np.array([0.5], dtype=np.float16), requires_grad=True)
+    (message,) = user_warnings(lambda: tk.gradcheck(lambda a: a * 2, half))
+    assert "input 0 has dtype float16" in message and "1e+03" in message
+
+
+def test_gradcheck_does_not_warn_for_float32_inputs_it_does_not_check():
+    x = tk.Tensor(np.array([0.3, 0.6]), requires_grad=True)
+    constant = tk.Tensor(np.array([1.0, 2.0], dtype=np.float32))
+    assert user_warnings(lambda: tk.gradcheck(lambda a, c: a * c, x, constant)) == []
+
+
+def test_gradgradcheck_warns_once_for_inputs_and_grad_outputs():
+    x = tk.Tensor(np.array([0.3, 0.6], dtype=np.float32), requires_grad=True)
+    v = np.array([1.0, -1.0], dtype=np.float32)
+    messages = user_warnings(lambda: tk.gradgradcheck(lambda a: a.tanh(), x, grad_outputs=v))
+    assert len(messages) == 1, messages
+    assert "gradgradcheck: input 0, grad_outputs[0] have dtype float32" in messages[0]
+    assert "1e-01" in messages[0]
+
+
+# --- gradgradcheck accepts every valid grad_outputs, and uses it ---
+
+
+def wrong_square(a):
+    return WrongSquareGrad.apply(a)
+
+
+@pytest.mark.parametrize("grad_outputs", [
+    tk.Tensor(np.zeros(2)),
+    np.zeros(2),
+    [np.zeros(2)],
+    (tk.Tensor(np.zeros(2), requires_grad=True),),
+], ids=["Tensor", "ndarray", "list", "tuple"])
+def test_gradgradcheck_uses_the_given_grad_outputs(grad_outputs):
+    """WrongSquareGrad's second derivative is wrong by 2v: invisible with v = 0, caught with random v."""
+    x = tk.Tensor(np.array([0.5, -1.5]), requires_grad=True)
+    assert tk.gradgradcheck(wrong_square, x, grad_outputs=grad_outputs)
+    with pytest.raises(tk.GradcheckError):
+        tk.gradgradcheck(wrong_square, x, grad_outputs=None)
+    with pytest.raises(tk.GradcheckError):
+        tk.gradgradcheck(wrong_square, x, grad_outputs=[None])  # None in the list: random for that output
+
+
+def test_gradgradcheck_grad_outputs_one_per_output_or_per_differentiable_output():
+    x = tk.Tensor(np.array([0.5, -1.5]), requires_grad=True)
+    constant = tk.Tensor(np.ones(3))
+
+    def fn(a):
+        return a.tanh(), constant, (a * a).sum()
+
+    v = [np.array([0.3, -0.2]), np.array([1.0, 2.0, 3.0]), np.array(0.7)]
+    assert tk.gradgradcheck(fn, x, grad_outputs=v)  # one per output; the constant's is not used
+    assert tk.gradgradcheck(fn, x, grad_outputs=[v[0], v[2]])  # one per output that requires grad
+    assert tk.gradgradcheck(fn, x, grad_outputs=(None, tk.Tensor(v[2])))
+
+
+def test_gradgradcheck_leaves_the_given_grad_outputs_unchanged():
+    x = tk.Tensor(np.array([0.5, -1.5]), requires_grad=True)
+    v = tk.Tensor(np.array([0.25, 2.0]))
+    assert tk.gradgradcheck(lambda a: a.exp() * a, x, grad_outputs=v)
+    np.testing.assert_array_equal(v.data, [0.25, 2.0])
+    assert not v.requires_grad and v.grad is None
+
+
+def test_gradgradcheck_refuses_invalid_grad_outputs_clearly():
+    x = tk.Tensor(np.array([0.5, -1.5]), requires_grad=True)
+    with pytest.raises(ValueError, match=r"grad_outputs\[0\] has shape \(3,\), but output 0 of fn has shape \(2,\)"):
+        tk.gradgradcheck(lambda a: a.exp(), x, grad_outputs=np.zeros(3))
+    with pytest.raises(ValueError, match="2 output.*3 grad_outputs"):
+        tk.gradgradcheck(lambda a: (a.exp(), a.sum()), x, grad_outputs=[None, None, None])
+    with pytest.raises(TypeError, match="grad_outputs must be a Tensor, an ndarray"):
+        tk.gradgradcheck(lambda a: a.exp(), x, grad_outputs=0.5)

@@ -304,7 +304,8 @@ def test_float32_net_gives_float32_grads():
     grads = net.gradient(x, t)
     for k in KEYS:
         assert grads[k].dtype == np.float32, k
-    numerical = net.numerical_gradient(x, t)
+    with pytest.warns(UserWarning, match="float32"):  # central differences are rough in float32, and say so
+        numerical = net.numerical_gradient(x, t)
     for k in KEYS:
         assert numerical[k].dtype == np.float32, k
         np.testing.assert_allclose(grads[k], numerical[k], atol=2e-2)  # float32 differences are rough
@@ -487,3 +488,53 @@ def test_invalid_string_arguments_name_the_choices(make):
     with pytest.raises(ValueError, match="weight_init_std") as info:
         make(weight_init_std="kaiming")
     assert "he" in str(info.value) and "xavier" in str(info.value) and "kaiming" in str(info.value)
+
+
+# --- ParamsView: behaviours a mutation test found unchecked (see tools/mutate.py) ---
+
+
+def test_params_refuses_to_add_rebind_or_remove_keys():
+    np.random.seed(0)
+    net = tk.TwoLayerNet(4, 5, 3)
+    params, before = net.params, snapshot(net)
+    with pytest.raises(KeyError, match="W3"):
+        params["W3"] = np.zeros((5, 3))
+    with pytest.raises(KeyError, match="W3"):
+        params.update(W3=np.zeros((5, 3)))
+    refusals = [lambda: params.__delitem__("W1"), lambda: params.pop("W1"), params.popitem, params.clear,
+                lambda: params.setdefault("W3", np.zeros((5, 3)))]
+    for refuse in refusals:
+        with pytest.raises(TypeError, match="cannot be removed or added"):
+            refuse()
+    assert list(params) == KEYS and list(net.params) == KEYS and "W3" not in dict(net.named_parameters())
+    assert all(params[k] is getattr(net, k).data for k in KEYS)  # no key was rebound to another array
+    assert snapshot(net) == before
+
+
+def test_params_assignment_refuses_a_shape_that_would_broadcast():
+    np.random.seed(0)
+    net = tk.TwoLayerNet(4, 5, 3)
+    before = snapshot(net)
+    with pytest.raises(ValueError, match=r"params\['W1'\]: shape \(5,\) does not match the parameter's \(4, 5\)"):
+        net.params["W1"] = np.ones(5)  # NumPy alone would broadcast it over every row
+    with pytest.raises(ValueError, match=r"params\['b1'\]: shape \(1, 5\)"):
+        net.params.update(b1=np.ones((1, 5)))
+    assert snapshot(net) == before
+    net.params.update(b1=np.full(5, 0.5), b2=[1.0, 2.0, 3.0])  # update copies in place, as assignment does
+    np.testing.assert_array_equal(net.b1.data, np.full(5, 0.5))
+    np.testing.assert_array_equal(net.b2.data, [1.0, 2.0, 3.0])
+
+
+def test_params_repr_names_every_parameter_with_its_shape():
+    net = tk.TwoLayerNet(4, 5, 3)
+    assert repr(net.params) == "ParamsView(W1: (4, 5), b1: (5,), W2: (5, 3), b2: (3,))"
+    assert repr(tk.MultiLayerNet(2, [3], 4).params) == "ParamsView(W1: (2, 3), b1: (3,), W2: (3, 4), b2: (4,))"
+
+
+def test_accuracy_refuses_a_different_number_of_inputs_and_labels():
+    net = tk.TwoLayerNet(4, 5, 3)
+    x, t = small_problem(n=3)
+    with pytest.raises(ValueError, match="accuracy: 3 inputs but 2 labels"):
+        net.accuracy(x, t[:2])
+    with pytest.raises(ValueError, match="accuracy: 2 inputs but 3 labels"):
+        net.accuracy(x[:2], one_hot(t, 3))

@@ -1,5 +1,8 @@
 """The book's numerical differentiation (chapter 4): its printed numbers, reproduced, and safety."""
 
+import tracemalloc
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -148,6 +151,96 @@ def test_interrupted_numerical_gradient_leaves_x_bitwise_unchanged(error, x, dat
 def test_numerical_gradient_restores_float32_bitwise():
     x = np.array([0.1, 1e-30, -3.3], dtype=np.float32)
     before = x.tobytes()
-    grad = tk.numerical_gradient(lambda a: float(np.sum(a.astype(np.float64) ** 2)), x)
+    with pytest.warns(UserWarning, match="float32"):
+        grad = tk.numerical_gradient(lambda a: float(np.sum(a.astype(np.float64) ** 2)), x)
     assert x.tobytes() == before
     assert grad.dtype == np.float32
+
+
+# --- numbers that lie: float16/float32 warn, once per call, with the expected error ---
+
+
+def caught(call):
+    """Run call() and return (its result, the messages of the UserWarnings it raised)."""
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        result = call()
+    return result, [str(r.message) for r in records if issubclass(r.category, UserWarning)]
+
+
+@pytest.mark.parametrize("dtype, error", [(np.float32, "1e-03"), (np.float16, "1e+01")])
+def test_numerical_gradient_warns_once_per_call_naming_dtype_and_error(dtype, error):
+    x = np.arange(6, dtype=dtype).reshape(2, 3) / 4
+    grad, messages = caught(lambda: tk.numerical_gradient(lambda a: float(np.sum(a ** 2)), x))
+    assert len(messages) == 1, messages  # once per call, not once per element
+    assert f"dtype {np.dtype(dtype)}" in messages[0] and f"off by about {error} relative" in messages[0]
+    assert "numerical_gradient" in messages[0] and "float64" in messages[0]
+    assert grad.shape == x.shape
+
+
+def test_the_warned_float32_error_is_the_real_one():
+    """In float32 with h=1e-4 the gradient is off by about 1e-3 relative, as the warning says."""
+    x = np.array([3.0, 4.0], dtype=np.float32)
+    with pytest.warns(UserWarning, match="1e-03"):
+        grad = tk.numerical_gradient(function_2, x)
+    error = np.max(np.abs(grad - 2 * x.astype(np.float64)) / 8)
+    assert 1e-5 < error < 1e-2
+    exact64 = tk.numerical_gradient(function_2, x.astype(np.float64))
+    assert np.max(np.abs(exact64 - [6.0, 8.0])) / 8 < 1e-8
+
+
+@pytest.mark.parametrize("x, f", [
+    (np.float32(5.0), function_1),                                      # a float32 scalar x
+    (np.array([5.0, 10.0], dtype=np.float32), function_1),               # a float32 array x
+    (5.0, lambda x: np.float32(function_1(x))),                          # f computes in float32
+    (np.array(5.0), lambda x: function_1(x).astype(np.float32)),
+], ids=["float32 scalar", "float32 array", "f returns float32", "f returns a float32 array"])
+@pytest.mark.parametrize("method", ["central", "forward"])
+def test_numerical_diff_warns_once_in_float32(x, f, method):
+    _, messages = caught(lambda: tk.numerical_diff(f, x, method=method))
+    assert len(messages) == 1, messages
+    assert "numerical_diff" in messages[0] and "float32" in messages[0] and "1e-03" in messages[0]
+
+
+def test_float64_and_python_numbers_never_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tk.numerical_diff(function_1, 5)
+        tk.numerical_diff(function_1, np.float64(5.0))
+        tk.numerical_diff(function_1, np.array([5.0, 10.0]))
+        tk.numerical_diff(function_1, 5, h=1e-50)  # the book's rounding demo is float64: no warning
+        tk.numerical_gradient(function_2, np.array([3.0, 4.0]))
+        tk.gradient_descent(function_2, np.array([-3.0, 4.0], dtype=np.float32), step_num=3)  # works in float64
+
+
+def test_the_books_numerical_gradient_of_a_float64_net_does_not_warn():
+    np.random.seed(0)
+    net = tk.TwoLayerNet(input_size=4, hidden_size=3, output_size=2)
+    x, t = np.random.rand(3, 4), np.array([0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grads = net.numerical_gradient(x, t)
+        dW = tk.numerical_gradient(lambda W: net.loss(x, t).item(), net.params["W1"])
+    np.testing.assert_allclose(dW, grads["W1"], rtol=1e-12)
+    np.testing.assert_allclose(grads["W1"], net.gradient(x, t)["W1"], atol=1e-8)
+
+
+# --- gradient_descent keeps no history unless asked ---
+
+
+def peak_bytes(**kwargs):
+    """The peak memory traced while gradient_descent(function_2, (-3, 4), **kwargs) runs."""
+    tracemalloc.start()
+    try:
+        tk.gradient_descent(function_2, np.array([-3.0, 4.0]), lr=0.1, **kwargs)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gradient_descent_without_history_keeps_memory_flat_in_step_num():
+    # Also the warm-up: Python's free lists fill during the first thousands of steps.
+    with_history = peak_bytes(step_num=2000, return_history=True)
+    assert with_history >= 2000 * 2 * 8  # the history is visible to tracemalloc
+    short, long = peak_bytes(step_num=10), peak_bytes(step_num=10_000)
+    assert long < short + 16 * 1024, (short, long)  # a history of 10,000 steps would add 160,000 bytes

@@ -34,17 +34,81 @@ def numerical_diff(f, x, h=1e-4, method="central"):
 
     method="central": (f(x+h) - f(x-h)) / 2h, error O(h**2) (the book's final version).
     method="forward": (f(x+h) - f(x)) / h, error O(h) (the book's first version).
+    Warns (once per call) when x or f's result is float16 or float32: there the
+    rounding error eps / h swamps the result (about 1e-3 relative for float32
+    with h = 1e-4).
 
     >>> numerical_diff(lambda x: 0.01 * x**2 + 0.1 * x, 5)
     0.1999999999990898
     """
     if method == "central":
-        result = (_value(f(x + h)) - _value(f(x - h))) / (2 * h)
+        first, second = _value(f(x + h)), _value(f(x - h))
     elif method == "forward":
-        result = (_value(f(x + h)) - _value(f(x))) / h
+        first, second = _value(f(x + h)), _value(f(x))
     else:
         raise ValueError(f"numerical_diff: method must be 'central' or 'forward', got {method!r}")
+    _warn_if_low_precision_diff(x, (first, second), h)
+    result = (first - second) / (h if method == "forward" else 2 * h)
     return float(result) if np.ndim(result) == 0 else result
+
+
+# --- precision: central differences need float64 ---
+
+
+def _float_dtype(value):
+    """The floating dtype of an array, NumPy scalar or Tensor; None for Python numbers and the rest."""
+    dtype = getattr(_value(value), "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else None
+
+
+def _is_low_precision(dtype):
+    return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
+
+
+def _difference_error(dtype, h):
+    """The rough relative error of a central difference with step h in dtype: rounding eps/h + truncation h**2."""
+    return float(np.finfo(dtype).eps) / h + h * h
+
+
+def _warn_low_precision(where, what, dtype, h, step_name, advice, stacklevel=3):
+    """One UserWarning: central differences in ``dtype`` are off by orders of magnitude; says by how much.
+
+    ``stacklevel`` counts from this function: 3 points at the caller of a public function that calls it.
+    """
+    dtype = np.dtype(dtype)
+    warnings.warn(
+        f"{where}: {what}; in {dtype}, central differences with {step_name}={h:g} are off by about "
+        f"{_difference_error(dtype, h):.0e} relative (machine epsilon {np.finfo(dtype).eps:.1e} / {step_name} "
+        f"+ {step_name}**2; about {_difference_error(np.float64, h):.0e} in float64). {advice}",
+        UserWarning, stacklevel=stacklevel)
+
+
+def _warn_if_low_precision_diff(x, results, h):
+    x_dtype = _float_dtype(x)
+    if _is_low_precision(x_dtype):
+        what, dtype = f"x has dtype {x_dtype}", x_dtype
+    else:
+        dtype = next((d for d in map(_float_dtype, results) if _is_low_precision(d)), None)
+        if dtype is None:
+            return
+        what = f"f returns dtype {dtype}"
+    _warn_low_precision("numerical_diff", what, dtype, h, "h",
+                        "Pass x as a Python or float64 number and compute f in float64 for an accurate derivative.",
+                        stacklevel=4)
+
+
+def _warn_if_low_precision_inputs(where, named_tensors, step):
+    """One warning for all the float16/float32 tensors that gradcheck checks on float64 copies."""
+    low = [(name, t.dtype) for name, t in named_tensors if _is_low_precision(_float_dtype(t))]
+    if not low:
+        return
+    dtypes = sorted({str(d) for _, d in low})
+    names = ", ".join(name for name, _ in low)
+    worst = max((d for _, d in low), key=lambda d: np.finfo(d).eps)
+    _warn_low_precision(
+        where, f"{names} {'has' if len(low) == 1 else 'have'} dtype {' and '.join(dtypes)}", worst, step,
+        "eps", "So float64 copies are checked; pass float64 inputs to check exactly what you pass.",
+        stacklevel=4)
 
 
 def _check_perturbable(x, where):
@@ -74,11 +138,19 @@ def numerical_gradient(f, x, h=1e-4):
     ``numerical_gradient(lambda W: net.loss(x, t), net.W)``. Every element is
     restored exactly, also when ``f`` raises (Ctrl-C included).
     Returns an ndarray of x's shape: 2 evaluations of ``f`` per element.
+    Warns (once per call) when x is float16 or float32: there central
+    differences are off by orders of magnitude (about 1e-3 relative for
+    float32 with h = 1e-4, against 1e-8 in float64).
 
     >>> numerical_gradient(lambda x: x[0]**2 + x[1]**2, np.array([3.0, 4.0]))
     array([6., 8.])
     """
     x = _check_perturbable(x, "numerical_gradient")
+    if _is_low_precision(x.dtype):
+        _warn_low_precision(
+            "numerical_gradient", f"x has dtype {x.dtype}", x.dtype, h, "h",
+            "Use float64 for an accurate gradient: x.astype(np.float64) if f reads its argument, "
+            "float64 parameters (e.g. a net made with dtype=np.float64) if f reads them itself.")
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -98,15 +170,17 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_history=False):
 
     Works on a float64 copy: ``init_x`` is never modified. Returns x, or
     ``(x, history)`` where ``history[i]`` is x before step i, of shape
-    ``(step_num, *x.shape)``.
+    ``(step_num, *x.shape)``; without ``return_history`` nothing is kept, so
+    memory does not grow with ``step_num``.
 
     >>> gradient_descent(lambda x: x[0]**2 + x[1]**2, np.array([-3.0, 4.0]), lr=0.1)
     array([-6.11110793e-10,  8.14814391e-10])
     """
     x = np.array(_value(init_x), dtype=np.float64)  # a copy
-    history = np.empty((step_num,) + x.shape)
+    history = np.empty((step_num,) + x.shape) if return_history else None
     for step in range(step_num):
-        history[step] = x
+        if history is not None:
+            history[step] = x
         x -= lr * numerical_gradient(f, x)
     return (x, history) if return_history else x
 
@@ -143,15 +217,10 @@ def _flat_outputs(result, where):
 def _float64_inputs(inputs, where):
     """float64 copies of the Tensor inputs (other inputs pass through unchanged)."""
     copies = []
-    for i, x in enumerate(inputs):
+    for x in inputs:
         if not isinstance(x, Tensor):
             copies.append(x)
             continue
-        if x.requires_grad and x.dtype != np.float64:
-            warnings.warn(
-                f"{where}: input {i} has dtype {x.dtype}; central differences need float64 "
-                f"to be accurate, so a float64 copy is checked. Pass float64 inputs to check "
-                f"exactly what you pass.", stacklevel=3)
         copy = Tensor(np.array(x.data, dtype=np.float64) if x.dtype.kind == "f" else x.data.copy())
         copy.requires_grad = x.requires_grad
         copies.append(copy)
@@ -258,9 +327,55 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True)
     >>> tk.gradcheck(lambda x: (x * x.sigmoid()).sum(axis=1), x)
     True
     """
+    _warn_if_low_precision_inputs("gradcheck", _checked_inputs(inputs), eps)
     inputs = _float64_inputs(inputs, "gradcheck")
     return _check(fn, inputs, eps, atol, rtol, raise_exception, "gradcheck",
                   lambda i: f"input {i}")
+
+
+def _checked_inputs(inputs):
+    """(name, tensor) of each input that requires grad: the ones gradcheck differentiates."""
+    return [(f"input {i}", x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+
+def _given_grad_outputs(grad_outputs, outputs):
+    """gradgradcheck's ``grad_outputs`` as (label, ndarray or Tensor or None) per output that requires grad.
+
+    Accepts None (all random), one Tensor or ndarray (fn with one output), or a
+    list or tuple with one entry per output, or per output that requires grad;
+    an entry may be None (random). Each given entry must have its output's shape.
+    """
+    differentiable = [j for j, out in enumerate(outputs) if out.requires_grad]
+    if grad_outputs is None:
+        return [(f"grad_outputs[{k}]", None) for k in range(len(differentiable))]
+    if isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
+    elif not isinstance(grad_outputs, (list, tuple)):
+        raise TypeError(f"gradgradcheck: grad_outputs must be a Tensor, an ndarray, a list or tuple of them "
+                        f"(one per output of fn) or None, got {type(grad_outputs).__name__}")
+    if len(grad_outputs) == len(outputs):
+        indices = differentiable  # one per output: those of outputs that need no grad are not used
+    elif len(grad_outputs) == len(differentiable):
+        indices = list(range(len(differentiable)))
+    else:
+        raise ValueError(
+            f"gradgradcheck: fn returns {len(outputs)} output(s), {len(differentiable)} of which require grad, "
+            f"but {len(grad_outputs)} grad_outputs were given; pass one per output (a single Tensor or "
+            f"ndarray for one output)")
+    given = []
+    for k, j in zip(indices, differentiable):
+        v = grad_outputs[k]
+        label = f"grad_outputs[{k}]"
+        if v is not None:
+            shape = np.shape(_value(v))
+            if shape != outputs[j].shape:
+                raise ValueError(f"gradgradcheck: {label} has shape {shape}, but output {j} of fn has shape "
+                                 f"{outputs[j].shape}; pass one gradient of each output's shape")
+            if np.asarray(_value(v)).dtype.kind not in "biuf":
+                raise TypeError(f"gradgradcheck: {label} must hold real numbers, got dtype "
+                                f"{np.asarray(_value(v)).dtype}")
+        given.append((label, v))
+    return given
 
 
 def gradgradcheck(fn, *inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -269,7 +384,10 @@ def gradgradcheck(fn, *inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3
 
     v (``grad_outputs``) defaults to random float64 tensors (from ``seed``), one
     per output of fn, so the whole second-order Jacobian is seen; it is an
-    input of the checked map too. Failures name "input i" of fn or
+    input of the checked map too. ``grad_outputs`` may be given as a Tensor or
+    ndarray (fn with one output), or a list or tuple with one per output (or
+    one per output that requires grad), each a Tensor, an ndarray or None
+    (random); each of its output's shape. Failures name "input i" of fn or
     "grad_outputs[j]".
 
     >>> import tinygrad_ko as tk
@@ -277,15 +395,17 @@ def gradgradcheck(fn, *inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3
     >>> tk.gradgradcheck(lambda x: x.tanh() * x, x)
     True
     """
+    checked = _checked_inputs(inputs)
     inputs = _float64_inputs(inputs, "gradgradcheck")
     with enable_grad():
-        outputs = [o for o in _flat_outputs(fn(*inputs), "gradgradcheck") if o.requires_grad]
-    if grad_outputs is None:
-        rng = np.random.default_rng(seed)
-        grad_outputs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outputs]
-    else:
-        grad_outputs = _float64_inputs(grad_outputs, "gradgradcheck")
-        grad_outputs = [g if g.requires_grad else Tensor(g.data, requires_grad=True) for g in grad_outputs]
+        outputs = _flat_outputs(fn(*inputs), "gradgradcheck")
+    given = _given_grad_outputs(grad_outputs, outputs)  # (label, value or None) per differentiable output
+    _warn_if_low_precision_inputs("gradgradcheck", checked + [(label, v) for label, v in given if v is not None],
+                                  eps)
+    rng = np.random.default_rng(seed)
+    grad_outputs = [Tensor(rng.standard_normal(out.shape) if v is None else np.array(_value(v), dtype=np.float64),
+                           requires_grad=True)
+                    for (_, v), out in zip(given, [o for o in outputs if o.requires_grad])]
     n = len(inputs)
 
     def first_derivatives(*args):
@@ -297,7 +417,7 @@ def gradgradcheck(fn, *inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3
         return tuple(Tensor(np.zeros(x.shape)) if g is None else g for x, g in zip(wrt, grads))
 
     def names(i):
-        return f"input {i}" if i < n else f"grad_outputs[{i - n}]"
+        return f"input {i}" if i < n else given[i - n][0]
 
     return _check(first_derivatives, list(inputs) + list(grad_outputs), eps, atol, rtol,
                   raise_exception, "gradgradcheck", names)
