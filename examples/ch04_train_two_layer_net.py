@@ -18,6 +18,7 @@ import os
 import numpy as np
 
 import tinygrad_ko as tk
+from tinygrad_ko.threads import set_blas_threads
 
 
 def load_data(name):
@@ -80,6 +81,7 @@ def main(argv=None):
     train_size = x_train.shape[0]
     batch_size = 100
     learning_rate = 0.1
+    set_blas_threads(network, batch_size)   # 1 BLAS thread: small products lose to thread hand-offs
 
     train_loss_list = []
     train_acc_list = []

@@ -301,11 +301,16 @@ def test_sample_sizes_dtypes_and_balance():
 
 
 def test_sample_matches_the_documented_split():
-    """NOTICE: per digit, 400 rows to training then 100 to testing, sorted by digit,
-    nothing changed; and the file is the one whose SHA-256 NOTICE records."""
+    """NOTICE: per digit, 400 rows to training then 100 to testing, then each set shuffled by
+    one RandomState(0): .permutation(4000), then .permutation(1000); and the file is the one whose SHA-256 NOTICE records."""
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=False, flatten=False, sample=True)
-    np.testing.assert_array_equal(t_train, np.repeat(np.arange(10), 400))
-    np.testing.assert_array_equal(t_test, np.repeat(np.arange(10), 100))
+    generator = np.random.RandomState(0)  # the training order is drawn first, then the test order
+    for labels, per_digit in ((t_train, 400), (t_test, 100)):
+        unshuffled = np.empty_like(labels)
+        unshuffled[generator.permutation(len(labels))] = labels
+        np.testing.assert_array_equal(unshuffled, np.repeat(np.arange(10), per_digit))
+    # Shuffled: the first 100 training rows hold every digit (a learner's first batch).
+    assert set(t_train[:100].tolist()) == set(range(10))
     train_rows = {row.tobytes() for row in x_train.reshape(4000, -1)}
     assert len(train_rows) == 4000
     assert not any(row.tobytes() in train_rows for row in x_test.reshape(1000, -1))
@@ -326,7 +331,9 @@ def test_sample_normalized(flatten, one_hot_label):
     assert t_test.shape == ((1000, 10) if one_hot_label else (1000,))
     if one_hot_label:
         assert t_test.dtype == np.float64
-        np.testing.assert_array_equal(t_test.argmax(axis=1), np.repeat(np.arange(10), 100))
+        _, (_, labels) = load_mnist(sample=True)
+        np.testing.assert_array_equal(t_test.argmax(axis=1), labels)
+        np.testing.assert_array_equal(np.bincount(labels), [100] * 10)
 
 
 def test_sample_split_rule_in_the_script(tmp_path):

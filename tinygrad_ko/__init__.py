@@ -18,6 +18,7 @@ from .numerical import (GradcheckError, gradcheck, gradgradcheck, gradient_desce
                         numerical_diff, numerical_gradient)
 from .models import DeepConvNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, SimpleNet, TwoLayerNet
 from .tensor import Tensor
+from .trainer import Trainer
 
 __version__ = "0.1.0"
 
@@ -26,7 +27,7 @@ __all__ = [
     "functional", "numerical_diff", "numerical_gradient", "gradient_descent",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "nn", "SimpleNet", "TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet", "DeepConvNet",
-    "optim", "save", "load", "datasets", "viz",
+    "optim", "save", "load", "datasets", "viz", "Trainer",
     "load_book_params", "save_book_params", "UnsafePickleError",
     "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "randn", "rand",
     "where", "maximum", "minimum", "clip", "concatenate", "stack", "split",

