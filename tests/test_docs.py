@@ -275,6 +275,7 @@ def test_korean_readme_says_where_training_writes_its_files():
 # (section, the book's names in the row, English topic words, Korean topic words)
 TOPICS = [
     ("3.4", ["forward"], ["3-layer"], ["3층 신경망"]),
+    ("3.6", ["init_network", "predict", "sample_weight.pkl"], ["handwritten digit"], ["손글씨 숫자 인식"]),
     ("4.2", ["sum_squared_error", "cross_entropy_error"], ["losses"], ["손실 함수"]),
     ("4.3.1-4.3.2", ["numerical_diff"], ["numerical differentiation"], ["수치 미분"]),
     ("4.3.3", ["numerical_diff"], ["partial derivatives"], ["편미분"]),
@@ -286,6 +287,14 @@ TOPICS = [
     ("5.5-5.6", ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"], ["backprop"], ["역전파"]),
     ("5.7.3", ["gradient_check", "gradcheck"], ["gradient check"], ["기울기 확인"]),
     ("6.1", ["SGD", "Momentum", "AdaGrad", "RMSprop", "Adam"], ["updating parameters"], ["매개변수 갱신"]),
+    ("6.2", ["weight_init_std", "weight_init_compare.py"], ["initial weights", "Xavier", "He"], ["가중치의 초깃값"]),
+    ("6.3", ["BatchNormalization", "use_batchnorm"], ["batch normalization"], ["배치 정규화"]),
+    ("6.4", ["weight_decay_lambda", "Dropout", "Trainer"], ["overfitting", "weight decay", "dropout"],
+     ["오버피팅", "가중치 감소", "드롭아웃"]),
+    ("7.2-7.4", ["im2col", "col2im", "Convolution", "Pooling"], ["convolution", "pooling"], ["합성곱", "풀링"]),
+    ("7.5", ["SimpleConvNet", "params.pkl"], ["implementing a CNN"], ["CNN 구현하기"]),
+    ("7.6", ["visualize_filter.py"], ["visualizing", "filters"], ["시각화", "필터"]),
+    ("8.1", ["DeepConvNet", "deep_convnet_params.pkl"], ["deeper"], ["더 깊게"]),
 ]
 
 
@@ -315,7 +324,9 @@ def test_chapter_map_covers_the_books_sections(path):
 @pytest.mark.parametrize("path", CHAPTER_MAPS)
 def test_chapter_map_explains_the_differences(path):
     text = (ROOT / path).read_text(encoding="utf-8")
-    for fact in ("0.92806853663411326", "0.9280682857864075", "+1e-7", "1e-7", "Ctrl-C", "init_x",
+    for fact in ("0.9352", "0.9890", "0.9935", "tk.UnsafePickleError", "10e-7", "1 - ratio", "dropout_ration",
+                 "6.5", "half_float_network.py", "7.4.2",
+                 "0.92806853663411326", "0.9280682857864075", "+1e-7", "1e-7", "Ctrl-C", "init_x",
                  "softmax_cross_entropy", "SoftmaxWithLoss", "float64", "params", "predict", ".npz", "pickle",
                  "Tensor.max", "tk.grad", "images/apple_graph.svg", "images/two_layer_net_loss.svg"):
         assert fact in text, f"{path} does not mention {fact!r}"

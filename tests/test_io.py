@@ -621,21 +621,6 @@ def test_the_books_weight_files_load(name):
         assert np.all(np.isfinite(value)) and np.any(value != 0), key
 
 
-@needs_book
-def test_the_books_sample_weight_scores_its_published_accuracy():
-    # NOTICE: the book's 3-layer sigmoid net with sample_weight.pkl scores 0.9352 on MNIST's
-    # test set. Some of its arrays are stored in Fortran order, so this checks the layout too.
-    p = tk.load_book_params(BOOK / "book_ch03_sample_weight.pkl")
-    x = tk.datasets.read_idx(BOOK / "t10k-images-idx3-ubyte.gz").reshape(10000, 784) / np.float32(255)
-    t = tk.datasets.read_idx(BOOK / "t10k-labels-idx1-ubyte.gz")
-
-    def sigmoid(a):
-        return 1 / (1 + np.exp(-a))
-
-    y = sigmoid(sigmoid(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]) @ p["W3"] + p["b3"]
-    assert np.mean(y.argmax(axis=1) == t) == 0.9352
-
-
 def test_save_book_params_is_read_back_equal_by_pickle_and_by_load_book_params(tmp_path):
     path = tmp_path / "params.pkl"
     tk.save_book_params({**BOOK_LIKE, "b2": tk.Tensor([1.0, 2.0])}, path)
