@@ -420,6 +420,90 @@ def test_dot_runs_without_a_shell(monkeypatch, tmp_path):
     assert out.read_bytes() == b"<svg>fake</svg>"
 
 
+def fake_dot(folder, svg):
+    """Put an executable named ``dot`` in ``folder`` that prints ``svg`` and records its arguments and input."""
+    script = folder / "dot"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        "data = sys.stdin.buffer.read().decode('utf-8')\n"
+        f"open({str(folder / 'calls.json')!r}, 'a', encoding='utf-8').write("
+        "json.dumps([sys.argv[1:], data]) + '\\n')\n"
+        f"sys.stdout.write({svg!r})\n", encoding="utf-8")
+    script.chmod(0o755)
+    return folder / "calls.json"
+
+
+def recorded_calls(calls_file):
+    import json
+
+    return [json.loads(line) for line in calls_file.read_text(encoding="utf-8").splitlines()]
+
+
+FAKE_SVG = ('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<!DOCTYPE svg>\n'
+            '<svg xmlns="http://www.w3.org/2000/svg"><text>fake</text></svg>\n')
+needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="the fake dot is a script with a #! line")
+
+
+@needs_posix
+def test_repr_svg_runs_the_dot_found_on_path(monkeypatch, tmp_path):
+    calls = fake_dot(tmp_path, FAKE_SVG)
+    monkeypatch.setenv("PATH", str(tmp_path))   # the fake is the only dot
+    *_, price = apple_example()
+    dot = to_dot(price, show_data=True)
+    svg = dot._repr_svg_()
+    assert svg == '<svg xmlns="http://www.w3.org/2000/svg"><text>fake</text></svg>\n'   # no XML prolog
+    assert recorded_calls(calls) == [[["-Tsvg"], str(dot)]]
+    assert dot._repr_markdown_() is None   # Jupyter prefers Markdown: it must step aside for the picture
+
+
+def test_repr_markdown_without_dot_says_how_to_install_and_shows_the_dot_text(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))   # an empty folder: no dot anywhere
+    *_, price = apple_example()
+    dot = to_dot(price, show_data=True, names={"apple": apple_example()[0]})
+    markdown = dot._repr_markdown_()
+    note, fenced = markdown.split("\n\n", 1)
+    assert "not installed" in note and "sudo apt install graphviz" in note and "brew install graphviz" in note
+    assert "apt-get install -y graphviz" in note and "https://graphviz.org/download/" in note
+    assert fenced == "```dot\n" + dot.rstrip() + "\n```\n"   # the whole DOT text, in a code block
+    assert dot._repr_svg_() is None
+
+
+def test_repr_markdown_fence_is_longer_than_any_backticks_in_the_labels(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    x = tk.Tensor(1.0, requires_grad=True)
+    dot = to_dot(x * 2.0, names={"a ```` b": x})
+    fenced = dot._repr_markdown_().split("\n\n", 1)[1]
+    assert fenced.startswith("`````dot\n") and fenced.endswith("\n`````\n")
+
+
+@pytest.mark.parametrize("with_dot", [True, False])
+def test_jupyter_shows_a_picture_with_dot_and_the_text_without(monkeypatch, tmp_path, with_dot):
+    pytest.importorskip("IPython", reason="IPython comes with the dev extra (ipykernel)")
+    from IPython.core.formatters import DisplayFormatter
+
+    if with_dot:
+        if sys.platform == "win32":
+            pytest.skip("the fake dot is a script with a #! line")
+        fake_dot(tmp_path, FAKE_SVG)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    dot = to_dot(tk.Tensor(1.0, requires_grad=True) * 2.0)
+    data, _ = DisplayFormatter().format(dot)   # the mime bundle a Jupyter kernel sends
+    assert data["text/plain"] == str(dot)
+    if with_dot:
+        assert "<svg" in data["image/svg+xml"] and "text/markdown" not in data
+    else:
+        assert "image/svg+xml" not in data and str(dot).rstrip() in data["text/markdown"]
+
+
+def test_drawing_after_backward_says_to_draw_first_or_retain_the_graph():
+    apple = tk.Tensor(100.0, requires_grad=True)
+    price = apple * 2.0 * 1.1
+    price.backward()   # frees the graph
+    with pytest.raises(RuntimeError, match=r"before backward\(\).*retain_graph=True"):
+        to_dot(price)
+
+
 def test_ipython_plain_text_shows_the_dot_lines():
     class Printer:   # the one method of IPython's pretty printer that _repr_pretty_ uses
         def __init__(self):

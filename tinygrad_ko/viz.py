@@ -5,10 +5,15 @@
 and gradient), arrows input -> op -> output. For a one-element output such as a
 loss, ``show_grad=True`` shows d(output)/d(tensor) on every tensor that requires
 grad, intermediate results included, as the book's backward figures do. In
-Jupyter the result draws itself; ``draw(y, "graph.svg")`` writes an SVG or PNG
+Jupyter the result draws itself (as SVG; without Graphviz, as the DOT text
+under a note on installing it); ``draw(y, "graph.svg")`` writes an SVG or PNG
 file. Drawing needs Graphviz's ``dot`` program (``apt install graphviz``,
 ``brew install graphviz``, or https://graphviz.org/download/); making the DOT
 text needs nothing but NumPy.
+
+Draw before ``backward()``: backward frees the graph (as PyTorch), so call
+``to_dot(loss, show_grad=True)`` first (it computes the gradients itself), or
+``loss.backward(retain_graph=True)``.
 
 Tensor styles: a leaf that requires grad (a parameter, the book's ``apple``) is
 filled; a constant (``x * 2.0``, or a tensor without ``requires_grad``) is
@@ -25,6 +30,7 @@ dashed and grey; the tensor you asked for has a double border.
 
 import numbers
 import os
+import re
 import shutil
 
 import numpy as np
@@ -54,13 +60,25 @@ _NO_DOT = (
     "Without Graphviz you can still print to_dot(...) and paste the text into an online "
     "Graphviz viewer.")
 
+# What Jupyter shows above the DOT text when dot is missing (DotGraph._repr_markdown_).
+_NO_DOT_MARKDOWN = (
+    "**Graphviz's `dot` program is not installed, so the graph is shown as DOT text.** "
+    "To see it as a picture, install Graphviz and run the cell again: `sudo apt install graphviz` "
+    "(Debian/Ubuntu; in Colab: `!apt-get install -y graphviz`), `brew install graphviz` (macOS), "
+    "`conda install graphviz`, or see https://graphviz.org/download/ (Windows). "
+    "(`pip install graphviz` installs only a Python wrapper, not `dot`.) "
+    "You can also paste the text below into an online Graphviz viewer.")
+
 
 class DotGraph(str):
     """Graphviz DOT text (a ``str``) that Jupyter shows as a picture.
 
-    ``_repr_svg_`` renders it with ``dot``; when ``dot`` is not installed it
-    returns None and Jupyter shows the text instead. ``draw(path)`` writes
-    an ``.svg`` or ``.png`` file.
+    In Jupyter (and Colab) a DotGraph that ends a cell, or is passed to
+    ``display``, appears as an SVG picture rendered by Graphviz's ``dot``
+    (``_repr_svg_``). Without ``dot`` it appears as a short note on how to
+    install Graphviz followed by the DOT text (``_repr_markdown_``); in a
+    terminal IPython, as the DOT lines. ``draw(path)`` writes an ``.svg`` or
+    ``.png`` file.
 
     >>> g = DotGraph('digraph { a -> b; }')
     >>> g.startswith("digraph")
@@ -70,9 +88,22 @@ class DotGraph(str):
     __slots__ = ()
 
     def _repr_svg_(self):
+        """The picture, rendered by ``dot``; None when ``dot`` is not installed (the text is shown)."""
         if shutil.which("dot") is None:
-            return None   # Jupyter falls back to the text
-        return _run_dot(self, "svg").decode("utf-8")
+            return None
+        svg = _run_dot(self, "svg").decode("utf-8")
+        start = svg.find("<svg")
+        return svg[start:] if start > 0 else svg   # without dot's XML prolog, as IPython's SVG does
+
+    def _repr_markdown_(self):
+        """Without ``dot``: how to install Graphviz, then the DOT text. None when ``dot`` is there.
+
+        Jupyter prefers Markdown to SVG, so this must step aside whenever the picture can be drawn.
+        """
+        if shutil.which("dot") is not None:
+            return None
+        fence = "`" * max(3, _longest_backtick_run(self) + 1)
+        return f"{_NO_DOT_MARKDOWN}\n\n{fence}dot\n{self.rstrip()}\n{fence}\n"
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(str(self))   # IPython's plain-text view: the DOT lines, not one quoted line
@@ -288,6 +319,11 @@ def _quote(text):
     text = text.replace("\\", "\\\\").replace('"', '\\"')
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
     return f'"{text}"'
+
+
+def _longest_backtick_run(text):
+    """The length of the longest run of backticks in text (a Markdown fence must be longer)."""
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def _format_of(path):
