@@ -90,6 +90,40 @@ def test_a_small_conv_net_learns_a_batch():
     assert losses[-1] < 0.1 * losses[0]
 
 
+def lenet():
+    """A LeNet-style net of tk.nn modules, with batch norm and dropout (so train/eval matter)."""
+    nn = tk.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),   # 6 x 14 x 14
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),                  # 16 x 5 x 5
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Dropout(0.2), nn.Linear(120, 10))
+
+
+def test_a_lenet_style_sequential_learns_the_bundled_sample_in_one_epoch():
+    (x_train, t_train), (x_test, t_test) = tk.datasets.load_mnist(flatten=False, sample=True)
+    np.random.seed(0)
+    net = lenet()
+    params = dict(net.named_parameters())
+    assert "1.running_mean" in net.state_dict() and "1.running_mean" not in params
+    optimizer = tk.optim.Adam(lr=0.002)
+    losses = []
+    net.train()
+    for start in range(0, len(x_train), 100):  # one epoch: 40 steps of 100 digits
+        net.zero_grad()
+        loss = F.softmax_cross_entropy(net(x_train[start:start + 100]), t_train[start:start + 100])
+        loss.backward()
+        optimizer.update(params, {k: p.grad for k, p in params.items()})
+        losses.append(loss.item())
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    net.eval()
+    assert not net[1].training and not net[10].training
+    with tk.no_grad():
+        predicted = np.argmax(net(x_test).data, axis=1)
+    assert np.mean(predicted == t_test) > 0.6  # chance is 0.1
+    with tk.no_grad():  # eval mode is deterministic: dropout off, running statistics used
+        np.testing.assert_array_equal(net(x_test[:20]).data, net(x_test[:20]).data)
+
+
 # --- PyTorch parity (optional) -------------------------------------------------------
 
 
