@@ -23,41 +23,11 @@ import pickle
 import time
 from pathlib import Path
 
-import numpy as np
-
 import tinygrad_ko as tk
+from book_files import missing_file_message, read_test_set
 from tinygrad_ko.threads import set_blas_threads
 
 BOOK_FILE = "ch08/deep_convnet_params.pkl"
-REPOSITORY = "https://github.com/oreilly-japan/deep-learning-from-scratch"
-KOREAN_REPOSITORY = "https://github.com/WegraLee/deep-learning-from-scratch"
-
-
-def missing_file_message(path, book_file, script):
-    """What to say when the book's weight file is not at ``path``."""
-    return (f"error: {path}: no such file.\n"
-            f"It is the book's trained weight file {book_file} in the book's repository\n"
-            f"    {REPOSITORY}\n"
-            f"(Korean edition: {KOREAN_REPOSITORY}).\n"
-            f"Download it and give its path: python examples/{script} path/to/{Path(book_file).name}\n")
-
-
-def read_test_set(mnist_dir, flatten=False):
-    """(x_test, t_test): the 10,000 test digits as the book's load_mnist(normalize=True) gives them.
-
-    From the two t10k files in ``mnist_dir``, or (None) from tk.datasets.load_mnist().
-    """
-    if mnist_dir is None:
-        _, (x_test, t_test) = tk.datasets.load_mnist(normalize=True, flatten=flatten)
-        return x_test, t_test
-    folder = Path(mnist_dir)
-    images = tk.datasets.read_idx(folder / "t10k-images-idx3-ubyte.gz", ndim=3)
-    labels = tk.datasets.read_idx(folder / "t10k-labels-idx1-ubyte.gz", ndim=1)
-    if len(images) != len(labels):
-        raise ValueError(f"{folder}: {len(images)} test images but {len(labels)} labels")
-    x = images.astype(np.float32) / 255.0          # the book's normalize=True
-    x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
-    return x, labels
 
 
 def main(argv=None):

@@ -10,7 +10,6 @@ within 0.0005 of the book's: one digit in 2,000 may fall the other way
 (float32 against float64, a sigmoid computed another way), no more.
 """
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import tinygrad_ko as tk
+from test_examples import load
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "book"
 TEST_SET = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -33,9 +32,7 @@ CASES = [
 
 
 def run_example(name, *argv):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load(name)
     with threadpool_limits(limits=1):   # whatever the example sets, the next test gets one thread back
         module.main([str(a) for a in argv])
 

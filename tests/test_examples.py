@@ -9,6 +9,7 @@ import ast
 import importlib.util
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,18 @@ NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
 def load(name):
-    """The example examples/<name>.py as a fresh module (not added to sys.modules)."""
+    """The example examples/<name>.py as a fresh module (not added to sys.modules).
+
+    examples/ is on sys.path while it loads, as when Python runs the script: some
+    examples import the shared ``book_files`` beside them.
+    """
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(EXAMPLES))
     return module
 
 
