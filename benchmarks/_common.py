@@ -28,6 +28,9 @@ def parser(description, name):
     p.add_argument("--quick", action="store_true", help="a short run (seconds), e.g. to check the script works")
     p.add_argument("--seed", type=int, default=0, help="seed for the weights, the batches and the order")
     p.add_argument("--json", default=os.path.join(RESULTS, f"{name}.json"), help="where to write the results")
+    p.add_argument("--clock", choices=sorted(bench.CLOCKS), default="wall",
+                   help="what the rounds time: wall (what a user waits) or cpu (this process's CPU time, "
+                        "steadier on a machine shared with other work)")
     return p
 
 
@@ -38,6 +41,7 @@ def setup(args, peers=()):
     import tinygrad_ko
     info["tinygrad_ko"] = tinygrad_ko.__version__
     info["threads"] = note
+    info["clock"] = getattr(args, "clock", "wall")
     modules = {}
     for peer in peers:
         module, line = import_peer(peer, args.threads)

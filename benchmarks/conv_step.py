@@ -1,240 +1,267 @@
-"""One training step of the book's SimpleConvNet: tinygrad_ko's conv ops against the book's im2col layers.
+"""Training steps and inference of the book's convolution nets: tinygrad_ko against the book's im2col layers.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_step.py
-    python benchmarks/conv_step.py --quick          # seconds: checks that everything runs
-    python benchmarks/conv_step.py --dtypes float64 --rounds 40 --no-phases
-    python benchmarks/conv_step.py --quick --no-phases --memory-steps 500   # memory over 500 steps
+    python benchmarks/conv_step.py --quick                  # seconds: checks that everything runs
+    python benchmarks/conv_step.py --nets deep --dtypes float32 --rounds 30 --clock cpu
+    python benchmarks/conv_step.py --profile --no-inference   # where the time goes, op by op
+    python benchmarks/conv_step.py --both-column-modes      # also conv2d's other Conv2d.save_columns
 
-The net (the book's ch07 SimpleConvNet shape): batch 100 of 1x28x28 images
-from ``tk.datasets.load_mnist(sample=True)``, conv 30 filters 5x5 (stride 1,
-pad 0) - relu - max pool 2x2 stride 2 - affine 4320-100 - relu - affine
-100-10 - softmax cross-entropy, SGD (lr 0.01), float64 and float32.
-Contenders, all from the same initial weights on the same batches:
+The nets, as the book builds them:
+
+- ``simple``: SimpleConvNet (chapter 7), batch 100 of 1x28x28: conv 30 5x5
+  filters - relu - max pool 2x2 stride 2 - affine 4320-100 - relu - affine
+  100-10 - softmax cross-entropy;
+- ``deep``: DeepConvNet (chapter 8), batch 32: six 3x3 convolutions (16, 16,
+  32, 32 with pad 2, 64, 64 filters) with relus and three 2x2 max pools,
+  affine 1024-50 - relu - dropout - affine 50-10 - dropout (the book's, not
+  inverted, masks from ``np.random.rand``) - softmax cross-entropy.
+
+Images from ``tk.datasets.load_mnist(sample=True)``, SGD (lr 0.01), float64
+and float32. Contenders, all from the same initial weights on the same batches:
 
 - the reference: the book's layers (``Convolution`` and ``Pooling`` by
-  im2col/col2im, ``Relu``, ``Affine``, ``SoftmaxWithLoss``; written out in
-  ``tinygrad_ko/_bench_reference.py``) and the book's SGD;
-- tinygrad_ko: ``F.conv2d``, ``F.relu``, ``F.max_pool2d``, ``F.flatten``,
-  ``F.linear``, ``F.softmax_cross_entropy``, ``backward()`` and
-  ``tk.optim.SGD`` (the default: conv2d rebuilds its columns in backward);
-  and the same with ``Conv2d.save_columns = True`` (the columns kept from
-  forward to backward: the time/memory trade of ``ops/conv.py``);
-- PyTorch (``torch.nn.functional``) when installed, for context.
+  im2col/col2im, ``Relu``, ``Affine``, ``Dropout``, ``SoftmaxWithLoss``;
+  written out in ``tinygrad_ko/_bench_reference.py``) and the book's SGD;
+- tinygrad_ko: ``tk.SimpleConvNet`` / ``tk.DeepConvNet`` with the book's
+  loop, ``optimizer.update(net.params, net.gradient(x, t))``;
+- PyTorch's eager mode (``torch.nn.functional``, 1 thread) when installed.
 
-Before timing, every contender takes two steps and its weights are compared
-with the reference's. Then interleaved rounds, as ``benchmarks/step.py``:
-medians and per-round ratios to the reference. The phase table times the
-pieces of both convolution and pooling implementations alone on the same
-arrays; the memory table gives tracemalloc's peak during one step, and
-``--memory-steps N`` runs N steps with the garbage collector off and reports
-whether traced memory grows and whether any step's graph outlives it. No
-speed is asserted anywhere.
+Before timing, every contender takes two steps (with the same dropout masks)
+and its weights are compared with the reference's. Then interleaved rounds:
+medians and per-round ratios to the reference and to PyTorch. ``--profile``
+adds a per-op table for tinygrad_ko and a per-layer table for the book's
+layers; the inference table scores the 10,000 MNIST test images with the
+book's trained weights (params.pkl, deep_convnet_params.pkl, from
+``--book-dir``) in batches of 100, as the book's ``accuracy``; the memory
+table gives tracemalloc's peak during one step. No speed is asserted anywhere.
 """
 
-import gc
+import os
 import tracemalloc
-import weakref
 
 import numpy as np
 
 import _common
 import tinygrad_ko as tk
-import tinygrad_ko.functional as F
 from tinygrad_ko import _bench_reference as ref
 from tinygrad_ko import bench
 from tinygrad_ko.ops import conv as conv_ops
 
 REFERENCE = "reference (book's layers)"
 OURS = "tinygrad_ko"
-SAVED = "tinygrad_ko, columns saved"
+TORCH = "PyTorch (eager, torch.nn.functional)"
 LR = 0.01
 DEFAULT_SAVE = conv_ops.Conv2d.save_columns
+OTHER_MODE = f"tinygrad_ko, columns {'rebuilt in backward' if DEFAULT_SAVE else 'kept from forward'}"
+BOOK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "book")
+
+# net: (title, default batch, the book's weight file in --book-dir)
+NETS = {
+    "simple": ("SimpleConvNet", 100, "book_ch07_params.pkl"),
+    "deep": ("DeepConvNet", 32, "book_ch08_deep_convnet_params.pkl"),
+}
+BOOK_LAYERS = (ref.Convolution, ref.Pooling, ref.Relu, ref.Affine, ref.Dropout, ref.SoftmaxWithLoss)
 
 
-# --- contenders: step(x, t) and params() -------------------------------------
+def init_params(net, dtype, seed):
+    if net == "simple":
+        return ref.init_convnet_params(seed=seed, dtype=dtype)
+    return ref.init_deep_convnet_params(seed=seed, dtype=dtype)
 
 
-def reference_step(init):
-    net = ref.SimpleConvNet(init)
+# --- contenders: step(x, t), params(), prepare(x, t) ------------------------------
+
+
+def _same(x, t):
+    return x, t
+
+
+def book_net(net, params):
+    return ref.SimpleConvNet(params) if net == "simple" else ref.DeepConvNet(params)
+
+
+def tinygrad_ko_net(net, params):
+    dtype = params["W1"].dtype
+    model = tk.SimpleConvNet(dtype=dtype) if net == "simple" else tk.DeepConvNet(dtype=dtype)
+    for key, value in params.items():
+        model.params[key] = value
+    return model
+
+
+def reference_step(net, init):
+    model = book_net(net, init)
     optimizer = ref.SGD(lr=LR)
 
     def step(x, t):
-        optimizer.update(net.params, net.gradient(x, t))
+        optimizer.update(model.params, model.gradient(x, t))
 
-    return step, lambda: net.params
+    return step, lambda: model.params, _same
 
 
-def tinygrad_ko_step(init, save_columns=DEFAULT_SAVE):
-    params = {key: tk.Tensor(value.copy(), requires_grad=True) for key, value in init.items()}
+def tinygrad_ko_step(net, init, save_columns=DEFAULT_SAVE):
+    model = tinygrad_ko_net(net, init)
     optimizer = tk.optim.SGD(lr=LR)
 
     def step(x, t):
         conv_ops.Conv2d.save_columns = save_columns
-        p = params
-        h = F.max_pool2d(F.relu(F.conv2d(x, p["W1"], p["b1"])), 2, 2, stride=2)
-        h = F.relu(F.linear(F.flatten(h), p["W2"], p["b2"]))
-        loss = F.softmax_cross_entropy(F.linear(h, p["W3"], p["b3"]), t)
-        for tensor in params.values():
-            tensor.grad = None
-        loss.backward()
-        optimizer.update(params, {key: tensor.grad for key, tensor in params.items()})
-        conv_ops.Conv2d.save_columns = DEFAULT_SAVE
+        try:
+            optimizer.update(model.params, model.gradient(x, t))
+        finally:
+            conv_ops.Conv2d.save_columns = DEFAULT_SAVE
 
-    return step, lambda: {key: tensor.data for key, tensor in params.items()}
+    return step, lambda: {key: value for key, value in model.params.items()}, _same
 
 
-def torch_step(torch, init):
+def torch_forward(torch, net, P, x, train):
+    """The net's scores in torch.nn.functional, weights in the book's layouts; the book's dropout."""
     import torch.nn.functional as TF
 
-    params = {key: torch.tensor(value.copy(), requires_grad=True) for key, value in init.items()}
+    def dropout(h):
+        if train:  # the book's masks, drawn as it draws them
+            return h * torch.from_numpy(np.random.rand(*h.shape) > 0.5)
+        return h * 0.5
+
+    if net == "simple":
+        h = TF.max_pool2d(TF.relu(TF.conv2d(x, P["W1"], P["b1"])), 2, 2)
+        h = TF.relu(h.flatten(1) @ P["W2"] + P["b2"])
+        return h @ P["W3"] + P["b3"]
+    h = x
+    for i, conv in enumerate(ref.DEEP_CONV_PARAMS):
+        h = TF.relu(TF.conv2d(h, P[f"W{i + 1}"], P[f"b{i + 1}"], stride=conv["stride"], padding=conv["pad"]))
+        if i % 2 == 1:
+            h = TF.max_pool2d(h, 2, 2)
+    h = dropout(TF.relu(h.flatten(1) @ P["W7"] + P["b7"]))
+    return dropout(h @ P["W8"] + P["b8"])
+
+
+def torch_step(torch, net, init):
+    import torch.nn.functional as TF
+
+    P = {key: torch.tensor(value.copy(), requires_grad=True) for key, value in init.items()}
 
     def step(x, t):
-        p = params
-        h = TF.max_pool2d(TF.relu(TF.conv2d(x, p["W1"], p["b1"])), 2, 2)
-        h = TF.relu(h.flatten(1) @ p["W2"] + p["b2"])
-        loss = TF.cross_entropy(h @ p["W3"] + p["b3"], t)
+        loss = TF.cross_entropy(torch_forward(torch, net, P, x, train=True), t)
         loss.backward()
         with torch.no_grad():
-            for tensor in params.values():
-                tensor.add_(tensor.grad, alpha=-LR)
-                tensor.grad = None
+            for p in P.values():
+                p.add_(p.grad, alpha=-LR)  # what torch.optim.SGD does, without its bookkeeping
+                p.grad = None
 
     def prepare(x, t):
         return torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
 
-    return step, lambda: {key: tensor.detach().numpy() for key, tensor in params.items()}, prepare
+    return step, lambda: {key: p.detach().numpy() for key, p in P.items()}, prepare
 
 
-def contenders(init, torch):
+def contenders(net, init, torch, both_column_modes=False):
     """{label: (step, params, prepare)}."""
-    def same(x, t):
-        return x, t
-
-    result = {REFERENCE: reference_step(init) + (same,),
-              OURS: tinygrad_ko_step(init) + (same,),
-              SAVED: tinygrad_ko_step(init, save_columns=True) + (same,)}
+    result = {REFERENCE: reference_step(net, init), OURS: tinygrad_ko_step(net, init)}
+    if both_column_modes:
+        result[OTHER_MODE] = tinygrad_ko_step(net, init, save_columns=not DEFAULT_SAVE)
     if torch is not None:
-        result["PyTorch (torch.nn.functional)"] = torch_step(torch, init)
+        result[TORCH] = torch_step(torch, net, init)
     return result
 
 
-# --- the step table ------------------------------------------------------------
+# --- the step table --------------------------------------------------------------------
 
 
-def run_case(dtype, batches, torch, args):
-    init = ref.init_convnet_params(seed=args.seed, dtype=dtype)
-    cs = contenders(init, torch)
+def run_case(net, dtype, batches, torch, args):
+    init = init_params(net, dtype, args.seed)
+    cs = contenders(net, init, torch, args.both_column_modes)
     prepared = {name: [prepare(x, t) for x, t in batches] for name, (_, _, prepare) in cs.items()}
-    for name, (step, _, _) in cs.items():  # two steps each, then the same-work check
-        for x, t in prepared[name][:2]:
+    for name, (step, _, _) in cs.items():  # two steps each, the same dropout masks, then the check
+        for i, (x, t) in enumerate(prepared[name][:2]):
+            np.random.seed(args.seed + i)
             step(x, t)
     ref_params = {k: np.array(v, np.float64) for k, v in cs[REFERENCE][1]().items()}
     diffs = {name: bench.max_param_diff(params(), ref_params) for name, (_, params, _) in cs.items()
              if name != REFERENCE}
     calls = {name: bench.cycle_batches(step, prepared[name]) for name, (step, _, _) in cs.items()}
     times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds, warmup=args.warmup,
-                             seed=args.seed)
+                             seed=args.seed, clock=args.clock)
+    versus_torch = {r["name"]: r for r in bench.summarize(times, TORCH)} if TORCH in times else {}
     rows, records = [], []
     for row in bench.summarize(times, REFERENCE):
         diff = diffs.get(row["name"])
-        rows.append([np.dtype(dtype).name, row["name"], f"{row['median_s'] * 1e3:.2f}", bench.ratio_text(row),
+        torch_row = versus_torch.get(row["name"])
+        rows.append([NETS[net][0], np.dtype(dtype).name, row["name"], f"{row['median_s'] * 1e3:.2f}",
+                     bench.ratio_text(row), "" if torch_row is None else bench.ratio_text(torch_row),
                      "" if diff is None else f"{diff:.1e}"])
-        records.append(dict(row, dtype=np.dtype(dtype).name, param_diff=diff, per_round_s=times[row["name"]]))
+        records.append(dict(row, net=net, dtype=np.dtype(dtype).name, param_diff=diff,
+                            vs_torch=None if torch_row is None else torch_row["ratio"],
+                            vs_torch_min=None if torch_row is None else torch_row["ratio_min"],
+                            vs_torch_max=None if torch_row is None else torch_row["ratio_max"],
+                            per_round_s=times[row["name"]]))
     return rows, records
 
 
-# --- the phase table ---------------------------------------------------------------
+# --- where the time goes ---------------------------------------------------------------
 
 
-def phase_calls(dtype, x, init):
-    """{phase: (book's callable or None, tinygrad_ko's callable or None)} on the step's real shapes."""
-    rng = np.random.default_rng(1)
-    W1, b1 = init["W1"], init["b1"]
-    fn, _, fh, fw = W1.shape
-    # the book's pieces
-    conv = ref.Convolution(W1, b1)
-    y_book = conv.forward(x)
-    dout_book = rng.standard_normal(y_book.shape).astype(dtype)
-    col, col_W = conv.col, conv.col_W
-    rows_book = dout_book.transpose(0, 2, 3, 1).reshape(-1, fn)
-    dcol = np.dot(rows_book, col_W.T)
-    relu_book = ref.Relu()
-    pool = ref.Pooling(2, 2, stride=2)
-    h_book = np.maximum(y_book, 0)
-    p_book = pool.forward(h_book)
-    dpool_book = rng.standard_normal(p_book.shape).astype(dtype)
-    # tinygrad_ko's pieces, in the memory order its ops produce
-    g = conv_ops.conv_geometry(x.shape, W1.shape, b1.shape, 1, 0)
-    cols = conv_ops.columns(x, g)
-    Wm = W1.reshape(fn, -1)
-    y_ours = tk.ops.Conv2d.forward(tk.ops.Conv2d(), x, W1, b1)
-    gy_ours = np.empty_like(y_ours)
-    gy_ours[...] = dout_book
-    rows = conv_ops._rows(gy_ours)
-    h_ours = np.maximum(y_ours, 0)
-    max_ctx = tk.ops.MaxPool2d()
-    tk.ops.MaxPool2d.forward(max_ctx, h_ours, kernel=2, stride=2)  # fills max_ctx.argmax for the backward
-    dpool = np.ascontiguousarray(dpool_book)  # what the Reshape backward of flatten hands back
-
-    def book_relu():
-        out = relu_book.forward(y_book)
-        relu_book.backward(dout_book.copy())  # the book writes into dout; copied for both sides alike
-        return out
-
-    def ours_relu():
-        mask = y_ours > 0
-        out = np.maximum(y_ours, 0)
-        return out, gy_ours.copy() * mask
-
-    def ours_gemm_bias():
-        y = conv_ops.dot2(Wm, cols)
-        y += b1[:, None]
-        return y
-
-    def ours_pool_bwd():
-        return tk.ops.MaxPool2dScatter.forward(tk.ops.MaxPool2dScatter(), dpool, argmax=max_ctx.argmax,
-                                              geometry=max_ctx.geometry, order=max_ctx.order)
-
-    return {
-        "conv fwd: im2col": (lambda: ref.im2col(x, fh, fw), lambda: conv_ops.columns(x, g)),
-        "conv fwd: GEMM + bias": (lambda: np.dot(col, col_W) + b1, lambda: ours_gemm_bias()),
-        "conv bwd: gy to rows": (lambda: dout_book.transpose(0, 2, 3, 1).reshape(-1, fn),
-                                 lambda: conv_ops._rows(gy_ours)),
-        "conv bwd: db": (lambda: np.sum(rows_book, axis=0), lambda: np.dot(rows, np.ones(rows.shape[1], dtype))),
-        "conv bwd: im2col again (tinygrad_ko rebuilds the columns)": (None, lambda: conv_ops.columns(x, g)),
-        "conv bwd: dW GEMM": (lambda: np.dot(col.T, rows_book).transpose(1, 0).reshape(W1.shape),
-                              lambda: conv_ops._grad_weight(rows, cols, W1.shape)),
-        "conv bwd: dx GEMM (not run by tinygrad_ko: x needs no grad)":
-            (lambda: np.dot(rows_book, col_W.T), lambda: conv_ops.dot2(Wm.T, rows)),
-        "conv bwd: col2im (not run by tinygrad_ko)":
-            (lambda: ref.col2im(dcol, x.shape, fh, fw), lambda: conv_ops.add_columns(dcol.T.copy(), g)),
-        "relu fwd + bwd (1.7M elements)": (book_relu, ours_relu),
-        "max pool fwd": (lambda: pool.forward(h_book),
-                         lambda: tk.ops.MaxPool2d.forward(tk.ops.MaxPool2d(), h_ours, kernel=2, stride=2)),
-        "max pool bwd": (lambda: pool.backward(dpool_book), ours_pool_bwd),
-    }
+def profiles(net, dtype, batches, args):
+    """Markdown: tinygrad_ko's per-op table and the book's per-layer table for one net and dtype."""
+    init = init_params(net, dtype, args.seed)
+    steps = 2 if args.quick else 10
+    out = []
+    for name, make, classes in ((OURS, tinygrad_ko_step, None), (REFERENCE, reference_step, BOOK_LAYERS)):
+        step, _, _ = make(net, init)
+        call = bench.cycle_batches(step, batches)
+        rows, total = bench.profile_step(call, steps, classes=classes, clock=args.clock)
+        what = "op (each Function's forward and backward)" if classes is None else "layer"
+        out.append(f"### {NETS[net][0]} {np.dtype(dtype).name}, {name}: time per {what}, "
+                   f"{args.clock} clock, {steps} steps\n\n" + bench.profile_table(rows, total))
+    return "\n\n".join(out), {"rows": rows, "total_s": total}
 
 
-def run_phases(dtype, x, init, args):
-    calls = {}
-    phases = phase_calls(dtype, x, init)
-    for phase, pair in phases.items():
-        for side, call in zip(("book", "ours"), pair):
-            if call is not None:
-                calls[f"{phase}|{side}"] = call
-    times = bench.interleave(calls, rounds=max(3, args.rounds // 2), block_seconds=args.block_seconds / 4,
-                             warmup=3, seed=args.seed)
-    medians = {name: float(np.median(ts)) * 1e3 for name, ts in times.items()}
+# --- inference of the MNIST test set with the book's weights ------------------------------
+
+
+def test_set(book_dir, count):
+    """The first ``count`` of the 10,000 test digits as the book's load_mnist(normalize=True, flatten=False)."""
+    folder = os.path.abspath(book_dir)
+    images = tk.datasets.read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"), ndim=3)[:count]
+    labels = tk.datasets.read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"), ndim=1)[:count]
+    return (images.astype(np.float32) / 255.0).reshape(len(images), 1, 28, 28), labels
+
+
+def inference(net, book_dir, count, torch, args):
+    """Rows for the inference table: seconds to score ``count`` test images, accuracy; or a note why not."""
+    weights = os.path.join(book_dir, NETS[net][2])
+    needed = [weights] + [os.path.join(book_dir, f) for f in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
+    missing = [f for f in needed if not os.path.isfile(f)]
+    if missing:
+        return [], f"{NETS[net][0]}: skipped, missing {', '.join(missing)} (--book-dir)"
+    params = tk.load_book_params(weights)
+    x, t = test_set(book_dir, count)
+    book = book_net(net, params)
+    ours = tinygrad_ko_net(net, params)
+    calls = {REFERENCE: lambda: book.accuracy(x, t, batch_size=100),
+             OURS: lambda: ours.accuracy(x, t, batch_size=100)}
+    if torch is not None:
+        P = {key: torch.tensor(value) for key, value in params.items()}
+        tx, tt = torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
+
+        def torch_accuracy():
+            correct = 0
+            with torch.no_grad():
+                for start in range(0, len(tx), 100):
+                    batch = tx[start:start + 100].to(P["W1"].dtype)  # float32 images, float64 weights
+                    scores = torch_forward(torch, net, P, batch, train=False)
+                    correct += int((scores.argmax(1) == tt[start:start + 100]).sum())
+            return correct / len(tx)
+        calls[TORCH] = torch_accuracy
+    accuracy = {name: call() for name, call in calls.items()}  # also the warm-up
+    times = bench.interleave(calls, rounds=args.inference_rounds, block_seconds=0.0, warmup=1, seed=args.seed,
+                             clock=args.clock)
     rows = []
-    for phase in phases:
-        book, ours = medians.get(f"{phase}|book"), medians.get(f"{phase}|ours")
-        ratio = f"{ours / book:.2f}" if book and ours is not None else ""
-        rows.append([np.dtype(dtype).name, phase, "" if book is None else f"{book:.2f}",
-                     "" if ours is None else f"{ours:.2f}", ratio])
-    return rows, medians
+    for row in bench.summarize(times, REFERENCE):
+        rows.append([NETS[net][0], row["name"], f"{row['median_s']:.2f}", bench.ratio_text(row),
+                     f"{accuracy[row['name']]:.4f}"])
+    return rows, None
 
 
-# --- memory -------------------------------------------------------------------------
+# --- memory -------------------------------------------------------------------------------
 
 
 def step_peak_mb(step, x, t):
@@ -249,72 +276,24 @@ def step_peak_mb(step, x, t):
     return (peak - before) / 2 ** 20
 
 
-def many_steps_memory(init, batches, steps):
-    """tinygrad_ko's step ``steps`` times with gc off: traced memory after each step, and what survives a step.
-
-    Returns a dict: the traced size after the first, middle and last step, the slope over the second
-    half (bytes per step), the step's tensors and Functions still alive after it (weak references),
-    what ``gc.collect()`` then finds, and the peak RSS (VmHWM) before and after, where /proc exists.
-    """
-    params = {key: tk.Tensor(value.copy(), requires_grad=True) for key, value in init.items()}
-    optimizer = tk.optim.SGD(lr=LR)
-
-    def step(x, t):
-        conv = F.conv2d(x, params["W1"], params["b1"])
-        pooled = F.max_pool2d(F.relu(conv), 2, 2, stride=2)
-        h = F.relu(F.linear(F.flatten(pooled), params["W2"], params["b2"]))
-        loss = F.softmax_cross_entropy(F.linear(h, params["W3"], params["b3"]), t)
-        refs = [weakref.ref(a) for a in (conv, pooled, loss, conv.grad_fn, pooled.grad_fn, loss.grad_fn)]
-        for tensor in params.values():
-            tensor.grad = None
-        loss.backward()
-        optimizer.update(params, {key: tensor.grad for key, tensor in params.items()})
-        return refs
-
-    was_enabled = gc.isenabled()
-    gc.collect()  # start clean: what the last collect finds was made by these steps
-    gc.disable()
-    try:
-        for i in range(3):
-            step(*batches[i % len(batches)])
-        hwm_before = _peak_rss_kb()
-        tracemalloc.start()
-        sizes, alive = [], 0
-        for i in range(steps):
-            refs = step(*batches[i % len(batches)])
-            alive += sum(ref() is not None for ref in refs)
-            sizes.append(tracemalloc.get_traced_memory()[0])
-        tracemalloc.stop()
-        found = gc.collect()
-    finally:
-        if was_enabled:
-            gc.enable()
-    half = sizes[len(sizes) // 2:]
-    slope = float(np.polyfit(np.arange(len(half)), half, 1)[0]) if len(half) > 1 else 0.0
-    return {"steps": steps, "traced_first": sizes[0], "traced_middle": sizes[len(sizes) // 2],
-            "traced_last": sizes[-1], "slope_bytes_per_step": slope, "alive_after_step": alive,
-            "gc_collect_found": found, "peak_rss_kb_before": hwm_before, "peak_rss_kb_after": _peak_rss_kb()}
-
-
-def _peak_rss_kb():
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
-    except (OSError, StopIteration):
-        return None
-
-
 def main(argv=None):
     p = _common.parser(__doc__.splitlines()[0], "conv_step")
+    p.add_argument("--nets", default="simple,deep", help="comma-separated: simple, deep")
     p.add_argument("--dtypes", default="float64,float32", help="comma-separated: float64, float32")
-    p.add_argument("--batch-size", type=int, default=100, help="images per step")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="images per step (default: 100 for simple, 32 for deep)")
     p.add_argument("--batches", type=int, default=8, help="distinct batches drawn beforehand, used in turn")
     p.add_argument("--block-seconds", type=float, default=None, help="time of one contender's block in a round")
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps per contender, not timed")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
-    p.add_argument("--no-phases", action="store_true", help="skip the per-phase table")
-    p.add_argument("--memory-steps", type=int, default=None,
-                   help="also run this many tinygrad_ko steps (float64, gc off) and report traced memory")
+    p.add_argument("--both-column-modes", action="store_true",
+                   help="also time tinygrad_ko with the other Conv2d.save_columns setting (columns kept from "
+                        "forward, or rebuilt in backward)")
+    p.add_argument("--profile", action="store_true", help="per-op tables for tinygrad_ko and the book's layers")
+    p.add_argument("--no-inference", action="store_true", help="skip scoring the MNIST test set")
+    p.add_argument("--book-dir", default=BOOK_DIR, help="folder with the book's weight files and the t10k files")
+    p.add_argument("--test-images", type=int, default=None, help="test images to score (default 10,000; quick 500)")
+    p.add_argument("--inference-rounds", type=int, default=None, help="rounds of the inference table")
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 20
@@ -322,49 +301,63 @@ def main(argv=None):
         args.block_seconds = 0.05 if args.quick else 0.4
     if args.warmup is None:
         args.warmup = 1 if args.quick else 5
+    if args.test_images is None:
+        args.test_images = 500 if args.quick else 10000
+    if args.inference_rounds is None:
+        args.inference_rounds = 1 if args.quick else 3
+    nets = [n for n in args.nets.split(",") if n]
+    for net in nets:
+        if net not in NETS:
+            p.error(f"--nets: unknown net {net!r}; choose from {', '.join(NETS)}")
     info, modules, limiter = _common.setup(args, () if args.no_torch else ("torch",))
     torch = modules.get("torch")
-    _common.header("SimpleConvNet training step: tinygrad_ko's conv ops vs the book's im2col layers", info)
+    _common.header("The book's convolution nets: tinygrad_ko vs the book's im2col layers and PyTorch", info)
     (x_train, t_train), _ = tk.datasets.load_mnist(sample=True)
     images = x_train.reshape(-1, 1, 28, 28)
-    step_rows, phase_rows, memory_rows, records, phases = [], [], [], [], {}
-    for dtype_name in args.dtypes.split(","):
-        dtype = np.dtype(dtype_name).type
-        batches = bench.draw_batches(images.astype(dtype), t_train, args.batch_size,
-                                     2 if args.quick else args.batches, args.seed)
-        rows, recs = run_case(dtype, batches, torch, args)
-        step_rows += rows
-        records += recs
-        init = ref.init_convnet_params(seed=args.seed, dtype=dtype)
-        if not args.no_phases:
-            rows, medians = run_phases(dtype, batches[0][0], init, args)
-            phase_rows += rows
-            phases[dtype_name] = medians
-        for name, (step, _, prepare) in contenders(init, None).items():
-            memory_rows.append([dtype_name, name, f"{step_peak_mb(step, *prepare(*batches[0])):.1f}"])
-    print(f"## ms per step (batch {args.batch_size}), median of {args.rounds} rounds\n")
-    print(bench.markdown_table(["dtype", "contender", "ms/step", "vs reference (min..max)",
-                                "param diff after 2 steps"], step_rows))
-    print("\nvs reference: median over rounds of the ratio of times measured in the same round. "
+    step_rows, memory_rows, records, profile_text, profile_records = [], [], [], [], {}
+    for net in nets:
+        batch_size = args.batch_size or NETS[net][1]
+        for dtype_name in args.dtypes.split(","):
+            dtype = np.dtype(dtype_name).type
+            batches = bench.draw_batches(images.astype(dtype), t_train, batch_size,
+                                         2 if args.quick else args.batches, args.seed)
+            rows, recs = run_case(net, dtype, batches, torch, args)
+            step_rows += rows
+            records += recs
+            init = init_params(net, dtype, args.seed)
+            for name, (step, _, prepare) in contenders(net, init, None, args.both_column_modes).items():
+                np.random.seed(args.seed)
+                memory_rows.append([NETS[net][0], dtype_name, name, f"{step_peak_mb(step, *prepare(*batches[0])):.1f}"])
+            if args.profile and dtype_name == args.dtypes.split(",")[0]:
+                text, prof = profiles(net, dtype, batches, args)
+                profile_text.append(text)
+                profile_records[f"{net} {dtype_name}"] = prof
+    print(f"## ms per step, median of {args.rounds} rounds ({args.clock} clock)\n")
+    print(bench.markdown_table(["net", "dtype", "contender", "ms/step", "vs reference (min..max)",
+                                "vs PyTorch (min..max)", "param diff after 2 steps"], step_rows))
+    print("\nvs reference / vs PyTorch: median over rounds of the ratio of times measured in the same round. "
           "param diff: max |w - w_ref| / max |w_ref| after two steps from the same weights.")
-    if phase_rows:
-        print("\n## Where the time goes: each piece alone on the step's arrays, ms (median)\n")
-        print(bench.markdown_table(["dtype", "phase", "book", "tinygrad_ko", "ratio"], phase_rows))
+    if profile_text:
+        print("\n## Where the time goes\n")
+        print("\n\n".join(profile_text))
+    inference_rows, notes = [], []
+    if not args.no_inference:
+        for net in nets:
+            rows, note = inference(net, args.book_dir, args.test_images, torch, args)
+            inference_rows += rows
+            if note:
+                notes.append(note)
+        print(f"\n## Inference: the first {args.test_images:,} MNIST test images with the book's trained weights, "
+              f"batches of 100, float64 ({args.clock} clock, median of {args.inference_rounds} rounds)\n")
+        if inference_rows:
+            print(bench.markdown_table(["net", "contender", "seconds", "vs reference (min..max)", "accuracy"],
+                                       inference_rows))
+        for note in notes:
+            print(f"\n{note}")
     print("\n## Memory: tracemalloc peak during one step, above the memory held before it (MB)\n")
-    print(bench.markdown_table(["dtype", "contender", "peak MB"], memory_rows))
-    many = None
-    if args.memory_steps:
-        batches = bench.draw_batches(images.astype(np.float64), t_train, args.batch_size, 8, args.seed)
-        many = many_steps_memory(ref.init_convnet_params(seed=args.seed), batches, args.memory_steps)
-        print(f"\n## {many['steps']} tinygrad_ko steps (float64), gc off\n")
-        print(f"- traced memory after step 1 / the middle step / the last: {many['traced_first']:,} / "
-              f"{many['traced_middle']:,} / {many['traced_last']:,} bytes; slope over the second half "
-              f"{many['slope_bytes_per_step']:.0f} bytes per step")
-        print(f"- the step's tensors and Functions alive after it: {many['alive_after_step']}; "
-              f"gc.collect() afterwards found {many['gc_collect_found']} objects")
-        print(f"- peak RSS (VmHWM): {many['peak_rss_kb_before']} kB before, {many['peak_rss_kb_after']} kB after")
-    _common.finish(args, {"info": info, "args": vars(args), "results": records, "phases_ms": phases,
-                          "memory": memory_rows, "many_steps": many}, limiter)
+    print(bench.markdown_table(["net", "dtype", "contender", "peak MB"], memory_rows))
+    _common.finish(args, {"info": info, "args": vars(args), "results": records, "profiles": profile_records,
+                          "inference": inference_rows, "memory": memory_rows}, limiter)
     return 0
 
 

@@ -54,7 +54,7 @@ def forward_and_gradient_times(mine, book, x, t, args):
     calls = {"tinygrad_ko loss": tk_loss, "reference loss": lambda: book.loss(x, t),
              "tinygrad_ko gradient": lambda: mine.gradient(x, t), "reference gradient": lambda: book.gradient(x, t)}
     times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds,
-                             warmup=2 if args.quick else 10, seed=args.seed)
+                             warmup=2 if args.quick else 10, seed=args.seed, clock=args.clock)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 

@@ -3,6 +3,7 @@
     python benchmarks/op_overhead.py               # chain of 100 x * 1.0001 on a (2, 3) float64 tensor
     python benchmarks/op_overhead.py --chain mul-add --length 1000
     python benchmarks/op_overhead.py --quick
+    python benchmarks/op_overhead.py --peers torch --clock cpu --rounds 40
 
 On a (2, 3) tensor the arithmetic is nothing, so the time per op is the
 framework's bookkeeping: making the output, recording the op, and in backward
@@ -13,7 +14,7 @@ op is y = y * 1.0001 (its backward, g * 1.0001, is a real elementwise op);
 plain NumPy (the same forward, and forward + the hand-written backward),
 and the peers when installed (each forward + backward from an upstream
 gradient of ones). Interleaved rounds, medians; time per op = time per chain
-/ length. No speed is asserted.
+/ length; ratios per round against NumPy and against PyTorch. No speed is asserted.
 """
 
 import numpy as np
@@ -135,16 +136,23 @@ def main(argv=None):
     ops = chain_ops(args.chain, args.length)
     calls = contenders(ops, modules, x0)
     times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds,
-                             warmup=3 if args.quick else 20, seed=args.seed)
+                             warmup=3 if args.quick else 20, seed=args.seed, clock=args.clock)
     summary = bench.summarize(times, NUMPY_BOTH)
+    versus_torch = {r["name"]: r for r in bench.summarize(times, "PyTorch")} if "PyTorch" in times else {}
     rows, records = [], []
     for row in summary:
         per_op = row["median_s"] / args.length
-        rows.append([row["name"], f"{per_op * 1e6:.2f}", bench.ratio_text(row)])
-        records.append(dict(row, per_op_s=per_op, per_round_s=times[row["name"]]))
+        torch_row = versus_torch.get(row["name"])
+        rows.append([row["name"], f"{per_op * 1e6:.2f}", bench.ratio_text(row),
+                     "" if torch_row is None else bench.ratio_text(torch_row)])
+        records.append(dict(row, per_op_s=per_op, per_round_s=times[row["name"]],
+                            vs_torch=None if torch_row is None else torch_row["ratio"],
+                            vs_torch_min=None if torch_row is None else torch_row["ratio_min"],
+                            vs_torch_max=None if torch_row is None else torch_row["ratio_max"]))
     print(f"## µs per op: chain '{args.chain}' of {args.length} ops on a {shape} float64 tensor, "
-          f"median of {args.rounds} rounds\n")
-    print(bench.markdown_table(["contender", "µs/op", "vs NumPy forward + backward (min..max)"], rows))
+          f"median of {args.rounds} rounds ({args.clock} clock)\n")
+    print(bench.markdown_table(["contender", "µs/op", "vs NumPy forward + backward (min..max)",
+                                "vs PyTorch (min..max)"], rows))
     _common.finish(args, {"info": info, "args": vars(args), "results": records}, limiter)
     return 0
 

@@ -91,7 +91,7 @@ def main(argv=None):
                  "hand-tuned": bench.cycle_batches(tuned.step, batches),
                  f"floor ({floor.matmul_count} matmuls)": bench.cycle_batches(floor.step, batches)}
         times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds,
-                                 warmup=2 if args.quick else 20, seed=args.seed)
+                                 warmup=2 if args.quick else 20, seed=args.seed, clock=args.clock)
         floor_name = f"floor ({floor.matmul_count} matmuls)"
         for row in bench.summarize(times, "reference (book's layers)", floor_name):
             time_rows.append([label, row["name"], f"{row['median_s'] * 1e3:.3f}", bench.ratio_text(row),

@@ -101,6 +101,54 @@ def test_interleave_runs_every_contender_each_round():
     assert "| a |" in bench.markdown_table(["name"], [["a"]])
 
 
+def test_interleave_takes_a_cpu_clock_and_refuses_an_unknown_one():
+    times = bench.interleave({"a": lambda: sum(range(100))}, rounds=2, block_seconds=0.0, warmup=1, clock="cpu")
+    assert len(times["a"]) == 2 and all(t >= 0 for t in times["a"])
+    with pytest.raises(ValueError, match="clock"):
+        bench.interleave({"a": lambda: None}, rounds=1, clock="sundial")
+
+
+def test_profile_step_charges_each_op_its_own_time_and_counts_calls():
+    x = tk.Tensor(np.ones((3, 4)), requires_grad=True)
+
+    def step():
+        x.grad = None
+        ((x * 2.0).relu() * 3.0).sum().backward()
+
+    rows, total = bench.profile_step(step, steps=3, warmup=1)
+    by_op = {r["op"]: r for r in rows}
+    assert by_op["mul"]["calls"] == 2 and by_op["relu"]["calls"] == 1 and by_op["sum"]["calls"] == 1
+    assert by_op["mul"]["backward_s"] > 0  # Mul's backward ran (its products: not counted as forwards)
+    assert rows[-1]["op"] == "outside the ops"
+    assert total > 0 and abs(sum(r["share"] for r in rows) - 1.0) < 1e-9
+    assert "| mul | 2 |" in bench.profile_table(rows, total)
+    assert tk.ops.Mul.forward.__qualname__ == "Mul.forward"  # the timers are gone again
+
+
+def test_profile_step_times_the_books_layers_by_class():
+    book = ref.TwoLayerNet(8, 5, 3, params=ref.init_params([8, 5, 3], 0.5, seed=1))
+    x, t = _data()
+    rows, _ = bench.profile_step(lambda: book.gradient(x, t), steps=2, warmup=1,
+                                 classes=[ref.Affine, ref.Sigmoid, ref.SoftmaxWithLoss])
+    by_layer = {r["op"]: r for r in rows}
+    assert by_layer["Affine"]["calls"] == 2 and by_layer["Sigmoid"]["calls"] == 1
+    assert by_layer["Affine"]["backward_s"] > 0
+
+
+def test_the_book_style_deep_conv_net_matches_tinygrad_kos():
+    rng = np.random.default_rng(0)
+    x, t = rng.random((2, 1, 28, 28)), np.array([3, 7])
+    init = ref.init_deep_convnet_params(seed=2)
+    mine = _copy_into(tk.DeepConvNet(), init)
+    np.random.seed(1)
+    expected = ref.DeepConvNet(init).gradient(x, t)
+    np.random.seed(1)
+    got = mine.gradient(x, t)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ref.DeepConvNet(init).accuracy(x, t), mine.accuracy(x, t))
+
+
 def test_quick_bench_runs_and_prints_tables(capsys):
     assert bench.main(seconds=1) == 0
     out = capsys.readouterr().out
@@ -117,27 +165,35 @@ def _have(module):
     return True
 
 
-SCRIPTS = {
-    "reference_numpy": ["--quick"],
-    "step": ["--quick", "--nets", "two-layer", "--dtypes", "float64"],
-    "op_overhead": ["--quick", "--length", "10"],
-    "scaling": ["--quick", "--batch-sizes", "1,10", "--hidden-sizes", "10"]
-               + ([] if _have("matplotlib") else ["--no-plot"]),
-    "numerical_vs_backprop": ["--quick", "--input", "16", "--hidden", "3"],
-    "memory": ["--quick", "--steps", "5"],
+PLOT = [] if _have("matplotlib") else ["--no-plot"]
+SCRIPTS = {  # a name for the test: (the script in benchmarks/, its arguments)
+    "reference_numpy": ("reference_numpy", ["--quick"]),
+    "step": ("step", ["--quick", "--nets", "two-layer", "--dtypes", "float64"]),
+    "step_breakdown": ("step", ["--quick", "--nets", "two-layer", "--dtypes", "float32", "--peers", "torch",
+                                "--breakdown", "--clock", "cpu"]),
+    "op_overhead": ("op_overhead", ["--quick", "--length", "10"]),
+    "scaling": ("scaling", ["--quick", "--batch-sizes", "1,10", "--hidden-sizes", "10"] + PLOT),
+    "scaling_conv": ("scaling", ["--quick", "--conv", "--batch-sizes", "2", "--no-torch"] + PLOT),
+    "numerical_vs_backprop": ("numerical_vs_backprop", ["--quick", "--input", "16", "--hidden", "3"]),
+    "memory": ("memory", ["--quick", "--steps", "5"]),
+    "memory_conv": ("memory", ["--quick", "--steps", "2", "--net", "simple-conv"]),
+    "conv_step": ("conv_step", ["--quick", "--dtypes", "float32", "--batch-size", "8", "--no-torch",
+                                "--test-images", "100", "--profile"]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_benchmark_script_runs_in_quick_mode(name, tmp_path):
+    script, args = SCRIPTS[name]
     out_json = tmp_path / f"{name}.json"
-    args = SCRIPTS[name] + ["--json", str(out_json)]
-    if name == "scaling" and "--no-plot" not in args:
-        args += ["--plot", str(tmp_path / "scaling.png")]
-    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, f"{name}.py")] + args,
+    args = args + ["--json", str(out_json)]
+    plot = tmp_path / "scaling.png"
+    if script == "scaling" and "--no-plot" not in args:
+        args += ["--plot", str(plot)]
+    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, f"{script}.py")] + args,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "|---|" in done.stdout  # a Markdown table
     assert json.loads(out_json.read_text())
-    if name == "scaling" and "--no-plot" not in args:
-        assert (tmp_path / "scaling.png").stat().st_size > 0
+    if script == "scaling" and "--no-plot" not in args:
+        assert plot.stat().st_size > 0

@@ -547,3 +547,114 @@ class SimpleConvNet:
             grads[f"W{i}"] = self.layers[name].dW
             grads[f"b{i}"] = self.layers[name].db
         return grads
+
+    def accuracy(self, x, t, batch_size=100):
+        return _accuracy(self.predict, x, t, batch_size)
+
+
+def _accuracy(predict, x, t, batch_size):
+    """The book's conv nets' accuracy: argmax of the scores, ``batch_size`` images at a time.
+
+    Unlike the book's (which drops a last partial batch), every image counts, as tinygrad_ko's.
+    """
+    if t.ndim != 1:
+        t = np.argmax(t, axis=1)
+    correct = 0
+    for start in range(0, x.shape[0], batch_size):
+        y = predict(x[start:start + batch_size])
+        correct += int(np.sum(np.argmax(y, axis=1) == t[start:start + batch_size]))
+    return correct / x.shape[0]
+
+
+# --- the book's chapter 8: Dropout and DeepConvNet (common/layers.py, ch08/deep_convnet.py) ---
+
+
+class Dropout:
+    """The book's Dropout: not inverted; the mask from ``np.random.rand`` as the book draws it."""
+
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio = dropout_ratio
+        self.mask = None
+
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            return x * self.mask
+        return x * (1.0 - self.dropout_ratio)
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+DEEP_CONV_PARAMS = (
+    {"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1},
+    {"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1},
+    {"filter_num": 32, "filter_size": 3, "pad": 1, "stride": 1},
+    {"filter_num": 32, "filter_size": 3, "pad": 2, "stride": 1},
+    {"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
+    {"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
+)
+
+
+def init_deep_convnet_params(hidden_size=50, output_size=10, seed=0, dtype=np.float64):
+    """Initial parameters of the book's DeepConvNet (He scales with the book's fan-ins), from a seed."""
+    rng = np.random.default_rng(seed)
+    fan_ins = np.array([1 * 3 * 3, 16 * 3 * 3, 16 * 3 * 3, 32 * 3 * 3, 32 * 3 * 3, 64 * 3 * 3, 64 * 4 * 4,
+                        hidden_size])
+    scales = np.sqrt(2.0 / fan_ins)
+    params, channels = {}, 1
+    for i, conv in enumerate(DEEP_CONV_PARAMS):
+        shape = (conv["filter_num"], channels, conv["filter_size"], conv["filter_size"])
+        params[f"W{i + 1}"] = (scales[i] * rng.standard_normal(shape)).astype(dtype)
+        params[f"b{i + 1}"] = np.zeros(conv["filter_num"], dtype=dtype)
+        channels = conv["filter_num"]
+    params["W7"] = (scales[6] * rng.standard_normal((64 * 4 * 4, hidden_size))).astype(dtype)
+    params["b7"] = np.zeros(hidden_size, dtype=dtype)
+    params["W8"] = (scales[7] * rng.standard_normal((hidden_size, output_size))).astype(dtype)
+    params["b8"] = np.zeros(output_size, dtype=dtype)
+    return params
+
+
+class DeepConvNet:
+    """The book's chapter-8 DeepConvNet, layer by layer as ``ch08/deep_convnet.py`` builds it.
+
+    conv - relu - conv - relu - pool (three times), affine - relu - dropout -
+    affine - dropout - SoftmaxWithLoss; 28x28 input. ``params`` starts as a
+    copy of the given dict (``init_deep_convnet_params``, or the book's
+    deep_convnet_params.pkl). ``loss`` and ``gradient`` use dropout in
+    training mode, as the book's.
+    """
+
+    def __init__(self, params):
+        self.params = {key: np.array(value, copy=True) for key, value in params.items()}
+        p = self.params
+        self.layers = []
+        for i, conv in enumerate(DEEP_CONV_PARAMS):
+            self.layers.append(Convolution(p[f"W{i + 1}"], p[f"b{i + 1}"], conv["stride"], conv["pad"]))
+            self.layers.append(Relu())
+            if i % 2 == 1:
+                self.layers.append(Pooling(pool_h=2, pool_w=2, stride=2))
+        self.layers += [Affine(p["W7"], p["b7"]), Relu(), Dropout(0.5), Affine(p["W8"], p["b8"]), Dropout(0.5)]
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x, train_flg=False):
+        for layer in self.layers:
+            x = layer.forward(x, train_flg) if isinstance(layer, Dropout) else layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self.predict(x, train_flg=True), t)
+
+    def accuracy(self, x, t, batch_size=100):
+        return _accuracy(self.predict, x, t, batch_size)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {}
+        for i, layer_idx in enumerate((0, 2, 5, 7, 10, 12, 15, 18)):
+            grads[f"W{i + 1}"] = self.layers[layer_idx].dW
+            grads[f"b{i + 1}"] = self.layers[layer_idx].db
+        return grads

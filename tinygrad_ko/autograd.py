@@ -35,7 +35,7 @@ import weakref
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _number
 
 
 class _ThreadState(threading.local):
@@ -152,6 +152,9 @@ class Function:
 
     ``ctx.inputs`` holds the input Tensors, ``ctx.needs_input_grad`` a bool per
     input (skip the work for the others) and ``ctx.output`` the output Tensor.
+    ``ctx.needs_input_grad`` is set before forward runs; it is ``()`` when the
+    call is not recorded (under ``no_grad``, or no input requires grad), so a
+    forward may skip saving what only backward needs (``if ctx.needs_input_grad:``).
 
     Two class attributes say what backward reads, so that the engine can refuse
     to run it on values changed in place since forward: ``uses_inputs``, the
@@ -180,6 +183,7 @@ class Function:
     op_name = None  # the name used in error messages; default: the class name in lower case
     uses_inputs = None  # indices of the inputs backward reads (None: all)
     uses_output = False  # whether backward reads ctx.output
+    needs_input_grad = ()  # set per call by apply when the call is recorded
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -188,8 +192,31 @@ class Function:
         ``inputs`` must be Tensors; ``params`` (an axis, a shape...) are passed to forward.
         """
         ctx = cls()
+        state = _state
+        record = False
+        count = len(inputs)
         try:
-            data = cls.forward(ctx, *[x.data for x in inputs], **params)
+            # One and two inputs (nearly every op) spelled out: this runs for every op of every step.
+            # needs_input_grad is set before forward, which may skip what only backward needs.
+            if count == 2:
+                x, y = inputs
+                if state.grad_enabled and (x.requires_grad or y.requires_grad):
+                    record = True
+                    ctx.needs_input_grad = (x.requires_grad, y.requires_grad)
+                data = cls.forward(ctx, x.data, y.data, **params)
+            elif count == 1:
+                x = inputs[0]
+                if state.grad_enabled and x.requires_grad:
+                    record = True
+                    ctx.needs_input_grad = (True,)
+                data = cls.forward(ctx, x.data, **params)
+            else:
+                if state.grad_enabled:
+                    needs = tuple([x.requires_grad for x in inputs])
+                    if True in needs:
+                        record = True
+                        ctx.needs_input_grad = needs
+                data = cls.forward(ctx, *[x.data for x in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             raise _name_the_op(cls, inputs, error) from None
         if type(data) is not np.ndarray:
@@ -197,19 +224,15 @@ class Function:
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = None
-        out._ctx = None
-        out.requires_grad = False
+        out.requires_grad = record
         out._version = 0
-        state = _state
-        if state.grad_enabled:
-            needs = tuple([x.requires_grad for x in inputs])
-            if True in needs:
-                ctx.inputs = inputs
-                ctx.needs_input_grad = needs
-                ctx._output_ref = weakref.ref(out)
-                ctx._tick = _ChangeClock.now
-                out._ctx = ctx
-                out.requires_grad = True
+        if record:
+            ctx.inputs = inputs
+            ctx._output_ref = weakref.ref(out)
+            ctx._tick = _ChangeClock.now
+            out._ctx = ctx
+        else:
+            out._ctx = None
         if state.anomaly:
             _check_forward(ctx, cls, inputs, data)
         return out
@@ -355,34 +378,44 @@ def toposort(roots):
 
     A depth-first search with an explicit stack of (tensor, iterator over its
     inputs): a tensor is placed once its iterator is exhausted, i.e. once all
-    its inputs have been placed. Raises RuntimeError (before any gradient is
-    computed) on reaching a Function that an earlier backward pass freed.
+    its inputs have been placed (a leaf at once: it has none). Raises
+    RuntimeError (before any gradient is computed) on reaching a Function that
+    an earlier backward pass freed.
     """
-    order, seen = [], set()
+    return _sort(roots)[0]
+
+
+def _sort(roots):
+    """(toposort's order, the leaves in it): one walk for both."""
+    order, leaves, seen = [], [], set()
     x = None
     try:
         for x in roots:
             if id(x) in seen:
                 continue
             seen.add(id(x))
-            stack = [(x, _inputs_of(x))]
+            if x._ctx is None:
+                order.append(x)
+                leaves.append(x)
+                continue
+            stack = [(x, iter(x._ctx.inputs))]
             while stack:
                 t, inputs = stack[-1]
                 for x in inputs:
                     if x.requires_grad and id(x) not in seen:
                         seen.add(id(x))
-                        stack.append((x, _inputs_of(x)))
+                        if x._ctx is None:  # a leaf: nothing to place before it
+                            order.append(x)
+                            leaves.append(x)
+                            continue
+                        stack.append((x, iter(x._ctx.inputs)))
                         break
                 else:
                     stack.pop()
                     order.append(t)
     except _GraphFreed:
         raise graph_freed_error(x._ctx) from None
-    return order
-
-
-def _inputs_of(t):
-    return iter(t._ctx.inputs) if t._ctx is not None else iter(())
+    return order, leaves
 
 
 def backprop(roots, root_grads, targets, create_graph=False, retain_graph=None):
@@ -406,11 +439,14 @@ def _run_backward(order, grads, keep, create_graph, retain_graph):
 
     Unless ``retain_graph``, each Function is freed once its backward has run, and
     ``order`` lets go of each tensor, so intermediate arrays are released during the pass.
+    This loop runs for every op of every training step, so the work per op is written
+    out here rather than called.
     """
     state = _state
     saved = state.grad_enabled, state.in_backward
     state.grad_enabled, state.in_backward = create_graph, True  # record only for create_graph
     anomaly = state.anomaly
+    clock = _ChangeClock
     try:
         for i in range(len(order) - 1, -1, -1):
             t = order[i]
@@ -422,7 +458,7 @@ def _run_backward(order, grads, keep, create_graph, retain_graph):
             key = id(t)
             g = grads.get(key) if key in keep else grads.pop(key, None)
             if g is not None:
-                if ctx._tick != _ChangeClock.now:  # something changed in place since this op ran
+                if ctx._tick != clock.now:  # something changed in place since this op ran
                     _check_versions(ctx)
                 gxs = type(ctx).backward(ctx, g)
                 if type(gxs) is not tuple:
@@ -430,18 +466,22 @@ def _run_backward(order, grads, keep, create_graph, retain_graph):
                 if anomaly:
                     _check_backward(ctx, g, gxs)
                 for x, gx, needed in zip(ctx.inputs, gxs, ctx.needs_input_grad):
-                    if gx is not None and needed:
-                        _accumulate(grads, ctx, x, gx)
-            if not retain_graph:
-                _free(ctx)
+                    if gx is None or not needed:
+                        continue
+                    # in x's shape and dtype, then added to what x has (never +=: gx may be shared)
+                    data, x_data = gx.data, x.data
+                    if data.shape != x_data.shape:
+                        gx = _unbroadcast(ctx, x, gx)
+                    if data.dtype is not x_data.dtype and data.dtype != x_data.dtype:
+                        gx = gx.astype(x_data.dtype)
+                    x_key = id(x)
+                    previous = grads.get(x_key)
+                    grads[x_key] = gx if previous is None else previous + gx
+            if not retain_graph:  # drop what the Function held (inputs, saved arrays); keep its class
+                ctx.__dict__.clear()
+                ctx.inputs = FREED
     finally:
         state.grad_enabled, state.in_backward = saved
-
-
-def _free(ctx):
-    """Drop what ``ctx`` holds for backward (inputs, saved arrays); keep its class for messages."""
-    ctx.__dict__.clear()
-    ctx.inputs = FREED
 
 
 def _check_versions(ctx):
@@ -465,18 +505,6 @@ def _changed_error(ctx, which, t):
         f"{t.shape}, but that tensor was modified in place (by {how}) after it was used in the forward "
         f"pass, so the gradient would be wrong; recompute the forward pass after the change, or change "
         f"a copy (.clone()) instead")
-
-
-def _accumulate(grads, ctx, x, gx):
-    """Add ``gx``, a gradient for input ``x`` of ``ctx``, into ``grads``, in x's shape and dtype."""
-    data, x_data = gx.data, x.data
-    if data.shape != x_data.shape:
-        gx = _unbroadcast(ctx, x, gx)
-    if data.dtype != x_data.dtype:
-        gx = gx.astype(x_data.dtype)
-    key = id(x)
-    previous = grads.get(key)
-    grads[key] = gx if previous is None else previous + gx  # never +=: gx may be shared
 
 
 def _unbroadcast(ctx, x, gx):
@@ -511,6 +539,8 @@ def _implicit_grad(t, where):
             f"{where}: grad can be created implicitly only for a one-element tensor, "
             f"but this tensor has shape {t.shape}; pass grad= of shape {t.shape} "
             f"(or reduce it first, e.g. .sum())")
+    if t.ndim == 0 and t.dtype.kind == "f":  # a loss: the shared read-only constant 1 (nothing writes a gradient)
+        return _number(1.0, t.dtype)
     return Tensor(np.ones(t.shape, t.dtype))
 
 
@@ -529,8 +559,7 @@ def tensor_backward(t, grad=None, retain_graph=None, create_graph=False):
     _check_requires_grad(t, "backward")
     g = _implicit_grad(t, "backward") if grad is None else _as_grad(grad, t, "backward")
     handed_out = {id(g.data)}  # the user's own gradient array never becomes a .grad
-    order = toposort([t])
-    leaves = [x for x in order if x._ctx is None]
+    order, leaves = _sort([t])
     grads = {id(t): g}
     retain = create_graph if retain_graph is None else retain_graph
     _run_backward(order, grads, {id(x) for x in leaves}, create_graph, retain)

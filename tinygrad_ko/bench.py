@@ -2,6 +2,7 @@
 
     tinygrad-ko bench                  # about 20 s, BLAS pinned to 1 thread
     tinygrad-ko bench --seconds 60 --threads 2
+    python -c "from tinygrad_ko import bench; bench.main(profile=True)"   # and the per-op tables
 
 Two measurements, each a ratio against a reference timed in the same process,
 round by round (so a noisy machine slows both sides alike):
@@ -90,7 +91,17 @@ def machine_info():
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": blas_summary(),
+        "openblas environment": openblas_environment(),
     }
+
+
+def openblas_environment():
+    """The variables that change OpenBLAS's kernel or blocking, as set in this process ("unset" if not).
+
+    OPENBLAS_CORETYPE=Haswell on a Skylake-X machine, say, picks a slower kernel: the kernel
+    in use is the ``architecture`` in the blas line; these say why it may not be the CPU's own.
+    """
+    return ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))
 
 
 def format_info(info):
@@ -101,29 +112,43 @@ def format_info(info):
 # --- timing ---
 
 
-def _per_call(fn, n):
-    start = time.perf_counter()
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def clock_function(name):
+    """The timer for ``--clock``: "wall" (perf_counter, what a user waits) or "cpu" (process_time:
+    this process's CPU time, all threads, which other processes on a shared machine disturb less)."""
+    if name not in CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {name!r}")
+    return CLOCKS[name]
+
+
+def _per_call(fn, n, clock=time.perf_counter):
+    start = clock()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - start) / n
+    return (clock() - start) / n
 
 
-def interleave(contenders, rounds=None, seconds=None, block_seconds=0.05, warmup=5, min_rounds=3, seed=0):
+def interleave(contenders, rounds=None, seconds=None, block_seconds=0.05, warmup=5, min_rounds=3, seed=0,
+               clock="wall"):
     """Time zero-argument callables round by round; returns {name: [seconds per call, one per round]}.
 
     Each contender first runs ``warmup`` calls (not counted, at least one),
     which also size its block: about ``block_seconds`` of calls. Each round
     then runs every contender's block once, in a freshly shuffled order, and
     records the mean seconds per call of that block. The rounds stop after
-    ``rounds`` or once ``seconds`` have passed, but never before ``min_rounds``.
+    ``rounds`` or once ``seconds`` (wall time) have passed, but never before
+    ``min_rounds``. ``clock``: "wall" or "cpu" (see ``clock_function``).
     The garbage collector stays on: its cost is part of what a user pays.
     """
+    timer = clock_function(clock)
     if rounds is None and seconds is None:
         raise ValueError("interleave: give rounds=, seconds= or both")
     names = list(contenders)
     blocks = {}
     for name in names:
-        estimate = _per_call(contenders[name], max(1, warmup))
+        estimate = _per_call(contenders[name], max(1, warmup), timer)
         blocks[name] = max(1, int(round(block_seconds / max(estimate, 1e-9))))
     rng = random.Random(seed)
     times = {name: [] for name in names}
@@ -137,7 +162,7 @@ def interleave(contenders, rounds=None, seconds=None, block_seconds=0.05, warmup
         order = names[:]
         rng.shuffle(order)
         for name in order:
-            times[name].append(_per_call(contenders[name], blocks[name]))
+            times[name].append(_per_call(contenders[name], blocks[name], timer))
         done += 1
     return times
 
@@ -207,6 +232,129 @@ def max_param_diff(a, b):
         scale = max(float(np.max(np.abs(b[key]))), 1e-30)
         worst = max(worst, float(np.max(np.abs(np.asarray(a[key], np.float64) - b[key]))) / scale)
     return worst
+
+
+# --- where the time goes: a per-op profile ---
+
+
+def _subclasses(cls):
+    """cls and every class derived from it, once each."""
+    found, stack = [], [cls]
+    while stack:
+        c = stack.pop()
+        if c not in found:
+            found.append(c)
+            stack.extend(c.__subclasses__())
+    return found
+
+
+class _CallTimer:
+    """Wraps methods so that each call adds its own time (its nested wrapped calls excluded) to a table.
+
+    ``table[(label, kind)] = [calls, seconds]``; ``label`` names the class of the call's first
+    argument (a Function's ctx, a layer's self). Exclusive times: a backward that runs other ops
+    is charged only for what those ops do not account for, so the rows add up to at most the total.
+    """
+
+    def __init__(self, label, clock=time.perf_counter):
+        self.label = label
+        self.clock = clock
+        self.table = {}
+        self._stack = []
+        self._saved = []
+
+    def wrap(self, cls, name, kind, static):
+        original = cls.__dict__[name]
+        fn = original.__func__ if static else original
+        timer = self
+        clock = self.clock
+
+        def timed(first, *args, **kwargs):
+            timer._stack.append(0.0)
+            start = clock()
+            try:
+                return fn(first, *args, **kwargs)
+            finally:
+                elapsed = clock() - start
+                nested = timer._stack.pop()
+                if timer._stack:
+                    timer._stack[-1] += elapsed
+                entry = timer.table.setdefault((timer.label(type(first)), kind), [0, 0.0])
+                entry[0] += 1
+                entry[1] += elapsed - nested
+
+        self._saved.append((cls, name, original))
+        setattr(cls, name, staticmethod(timed) if static else timed)
+
+    def restore(self):
+        for cls, name, original in reversed(self._saved):
+            setattr(cls, name, original)
+        self._saved.clear()
+
+
+def profile_step(step, steps, classes=None, warmup=2, clock="wall"):
+    """Where the time of ``step()`` goes, op by op: ``(rows, seconds per step)``.
+
+    Times every call of ``forward`` and ``backward`` of each tinygrad_ko Function
+    (or, with ``classes``, of those classes' methods: e.g. the book's layers),
+    each call's own time only. ``rows``: dicts with ``op``, ``calls`` per step,
+    ``forward_s`` and ``backward_s`` per step, sorted by total time, then a row
+    ``"outside the ops"``: the rest of the step (the engine's bookkeeping, making
+    tensors, the optimizer, Python glue). The timers add a little to every call,
+    so the step is slower than unprofiled; the shares are what to read.
+    ``clock``: "wall" or "cpu", as in ``interleave``.
+    """
+    from .autograd import Function
+
+    clock = clock_function(clock)
+    if classes is None:
+        timer = _CallTimer(lambda cls: cls.name(), clock)
+        for cls in _subclasses(Function):
+            for name in ("forward", "backward"):
+                if name in cls.__dict__:
+                    timer.wrap(cls, name, name, static=True)
+    else:
+        timer = _CallTimer(lambda cls: cls.__name__, clock)
+        for cls in classes:
+            for name in ("forward", "backward"):
+                if name in cls.__dict__:
+                    timer.wrap(cls, name, name, static=False)
+    try:
+        for _ in range(warmup):
+            step()
+        timer.table.clear()
+        start = clock()
+        for _ in range(steps):
+            step()
+        total = (clock() - start) / steps
+    finally:
+        timer.restore()
+    ops = {}
+    for (label, kind), (calls, seconds) in timer.table.items():
+        row = ops.setdefault(label, {"op": label, "calls": 0.0, "forward_s": 0.0, "backward_s": 0.0})
+        row[f"{kind}_s"] += seconds / steps
+        if kind == "forward":
+            row["calls"] += calls / steps
+    rows = sorted(ops.values(), key=lambda r: -(r["forward_s"] + r["backward_s"]))
+    inside = sum(r["forward_s"] + r["backward_s"] for r in rows)
+    rows.append({"op": "outside the ops", "calls": None, "forward_s": None, "backward_s": None,
+                 "total_s": total - inside})
+    for row in rows:
+        if "total_s" not in row:
+            row["total_s"] = row["forward_s"] + row["backward_s"]
+        row["share"] = row["total_s"] / total
+    return rows, total
+
+
+def profile_table(rows, total):
+    """``profile_step``'s rows as Markdown: ms per step for forward, backward, both, and the share."""
+    def ms(value):
+        return "" if value is None else f"{value * 1e3:.3f}"
+
+    lines = [[r["op"], "" if r["calls"] is None else f"{r['calls']:g}", ms(r["forward_s"]), ms(r["backward_s"]),
+              ms(r["total_s"]), f"{r['share'] * 100:.1f}%"] for r in rows]
+    lines.append(["the whole step", "", "", "", ms(total), "100%"])
+    return markdown_table(["op", "calls/step", "forward ms", "backward ms", "total ms", "share"], lines)
 
 
 # --- the quick bench ---
@@ -314,8 +462,32 @@ def op_chain_contenders(n=CHAIN, c=CONSTANT):
             "NumPy (forward only)": numpy_forward}
 
 
-def main(seconds=20.0, threads=1):
-    """Run the quick bench in about ``seconds`` and print Markdown tables; returns 0."""
+def profile_nets(steps=5, clock="wall"):
+    """Markdown: where a training step's time goes, op by op (``profile_step``), for the book's
+    TwoLayerNet (784-100-10, batch 100, float32), SimpleConvNet (batch 100) and DeepConvNet
+    (batch 32, float64), each with the book's loop (``net.gradient`` + ``SGD.update``)."""
+    import tinygrad_ko as tk
+
+    (x_train, t_train), _ = tk.datasets.load_mnist(sample=True)
+    cases = [("TwoLayerNet 784-100-10 float32, batch 100", tk.TwoLayerNet(784, 100, 10, dtype=np.float32),
+              x_train.astype(np.float32), 100, LR),
+             ("SimpleConvNet float64, batch 100", tk.SimpleConvNet(), x_train.reshape(-1, 1, 28, 28), 100, 0.01),
+             ("DeepConvNet float64, batch 32", tk.DeepConvNet(), x_train.reshape(-1, 1, 28, 28), 32, 0.01)]
+    parts = []
+    for title, net, x, batch, lr in cases:
+        optimizer = tk.optim.SGD(lr=lr)
+        step = cycle_batches(lambda xb, tb: optimizer.update(net.params, net.gradient(xb, tb)),
+                             draw_batches(x, t_train, batch, count=4))
+        rows, total = profile_step(step, steps, clock=clock)
+        parts.append(f"### {title}: time per op ({clock} clock, {steps} steps)\n\n" + profile_table(rows, total))
+    return "\n\n".join(parts)
+
+
+def main(seconds=20.0, threads=1, profile=False):
+    """Run the quick bench in about ``seconds`` and print Markdown tables; returns 0.
+
+    ``profile``: also print where a step's time goes, op by op, for the book's nets (``profile_nets``).
+    """
     import tinygrad_ko as tk
 
     seconds = max(float(seconds), 0.5)
@@ -347,6 +519,9 @@ def main(seconds=20.0, threads=1):
         print(markdown_table(["contender", "µs/op", "vs NumPy forward + backward (min..max)"], op_rows))
         print("\nRatios: median over rounds of (time / reference time in the same round). "
               "Full comparisons with PyTorch and others: benchmarks/ in the repository.")
+        if profile:
+            print("\n## Where the time goes: each op's forward and backward, and the rest of the step\n")
+            print(profile_nets())
     finally:
         if limiter is not None:
             limiter.restore_original_limits()

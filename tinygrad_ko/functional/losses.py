@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
+from ..ops.matmul import ones, row_indices
 from ..tensor import Tensor
 from ._common import _targets, _tensor
 from .activations import LogSoftmax, Softmax, _shifted
@@ -26,7 +27,7 @@ def _check_targets(op, y, t):
             raise ValueError(
                 f"{op}: integer labels must have shape {y.shape[:-1]} (one per row of {y.shape}), "
                 f"got {t.shape}; for one-hot targets pass a float array of shape {y.shape}")
-        if t.size and (t.max() >= classes or (t.dtype.kind == "i" and t.min() < 0)):
+        if not _labels_in_range(t, classes):
             bad = np.flatnonzero((t < 0) | (t >= classes))
             where = np.unravel_index(bad[0], t.shape) if t.ndim else ()
             raise ValueError(
@@ -39,6 +40,15 @@ def _check_targets(op, y, t):
                 f"for class labels pass an integer array of shape {y.shape[:-1]}")
     else:
         raise TypeError(f"{op}: targets must be integer labels or float one-hot, got dtype {t.dtype}")
+
+
+def _labels_in_range(t, classes):
+    """True if every integer label lies in [0, classes): one maximum of the labels read as unsigned
+    numbers (a negative label becomes a huge one), instead of a maximum and a minimum."""
+    if not t.size:
+        return True
+    unsigned = t.view(np.dtype(f"u{t.dtype.itemsize}")) if t.dtype.kind == "i" else t
+    return int(unsigned.max()) < classes
 
 
 def _one_hot(labels, classes, dtype):
@@ -63,26 +73,34 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, t):
-        _check_targets("softmax_cross_entropy", x, t)
+        ctx.is_labels = t.dtype.kind in "iu"
+        # Labels of the right shape and range (every training step) pass with one check; anything
+        # else gets the full checks and their messages.
+        if not (ctx.is_labels and x.ndim and t.shape == x.shape[:-1] and _labels_in_range(t, x.shape[-1])):
+            _check_targets("softmax_cross_entropy", x, t)
         classes = x.shape[-1]
-        rows = x.reshape(-1, classes)  # one row per sample, whatever the leading axes
-        z = _shifted(rows, 1, "softmax_cross_entropy")
-        probs = np.exp(z)
-        sum_exp = np.dot(probs, np.ones((classes, 1), probs.dtype))  # row sums; BLAS is 3x faster here
+        rows = x if x.ndim == 2 else x.reshape(-1, classes)  # one row per sample, whatever the leading axes
+        z = _shifted(rows, 1, "softmax_cross_entropy")  # a new array: exp may overwrite it
+        ctx.rows = rows.shape[0]
+        if ctx.is_labels:
+            z_true = z[row_indices(ctx.rows), t.reshape(-1)]  # taken before z becomes the probabilities
+            probs = np.exp(z, out=z)
+        else:
+            probs = np.exp(z)
+        sum_exp = np.dot(probs, ones((classes, 1), probs.dtype))  # row sums; BLAS is 3x faster here
         log_sum_exp = np.log(sum_exp)
         probs /= sum_exp
-        ctx.probs = probs.reshape(x.shape)
-        ctx.rows = rows.shape[0]
-        ctx.is_labels = t.dtype.kind in "iu"
+        ctx.probs = probs if x.ndim == 2 else probs.reshape(x.shape)
         if ctx.is_labels:  # -log p of each true class: log(sum(exp(z))) - z[t]
-            losses = log_sum_exp.reshape(-1) - z[np.arange(ctx.rows), t.reshape(-1)]
+            losses = log_sum_exp.reshape(-1) - z_true
         else:  # where t is 0 and log p is -inf, the term is 0, not 0 * -inf (a NaN still counts)
             t_rows, log_p = t.reshape(-1, classes), z - log_sum_exp
             counted = ~((t_rows == 0) & np.isinf(log_p))
             losses = -np.multiply(t_rows, log_p, out=np.zeros(z.shape), where=counted)
         # The mean as a sum of losses / N, in float64: when every row's loss fits, so does their
         # mean, though their plain sum may overflow. The mean of no rows is NaN, as np.mean's.
-        mean = (losses / ctx.rows).sum(dtype=np.float64) if ctx.rows else np.nan
+        # (astype, then sum: a reduction that converts as it goes takes twice as long.)
+        mean = (losses / ctx.rows).astype(np.float64, copy=False).sum() if ctx.rows else np.nan
         return np.asarray(mean, dtype=z.dtype)
 
     @staticmethod
@@ -97,7 +115,7 @@ class SoftmaxCrossEntropy(Function):
             # The plain backward of every training step, (probs - onehot) * scale on the arrays,
             # with 1 subtracted in place at the labels instead of a one-hot built.
             gx = probs.copy()
-            gx.reshape(ctx.rows, x.shape[-1])[np.arange(ctx.rows), t.data.reshape(-1)] -= 1
+            gx.reshape(ctx.rows, x.shape[-1])[row_indices(ctx.rows), t.data.reshape(-1)] -= 1
             gx *= gy.data / ctx.rows
             return Tensor(gx), None
         probs = probs if recording else Tensor(probs)

@@ -126,10 +126,12 @@ class BookNet(Module):
 
     def loss_and_gradient(self, x, t):
         """(loss as a float, gradients as ``gradient`` gives them) from one forward and one backward pass."""
-        self.zero_grad()
+        table = self.parameter_table()
+        for p in table.values():  # zero_grad
+            p.grad = None
         loss = self.training_loss(x, t)
         loss.backward()
-        return loss.item(), {name: p.grad.data for name, p in self.named_parameters()}
+        return loss.item(), {name: p.grad.data for name, p in table.items()}
 
     def save_params(self, file_name="params.pkl"):
         """Write ``params`` in the book's pickle format (the book's own load_params reads it); ``.npz`` too.

@@ -133,7 +133,7 @@ class Module:
 
     def zero_grad(self):
         """Forget every parameter's gradient."""
-        for p in self.parameters():
+        for p in self.parameter_table().values():
             p.grad = None
 
     # --- buffers ---

@@ -18,6 +18,11 @@ How the arrays are laid out, and why:
   its matrix product wants: no transposing copy (the book's backward makes one).
 - The reverse of the columns (the book's col2im) adds one strided slab per
   kernel offset (``window_slices``): FH*FW vectorised additions, no ``np.add.at``.
+  For stride 1 the input's gradient is computed as a plain convolution of the
+  padded gradient instead (``_grad_input_as_conv``), which BLAS runs faster.
+- Large columns are built a few images at a time (``conv_rows``,
+  ``weight_grad_rows``), each chunk used by its matrix product while it is
+  still in the cache.
 
 Each gradient is an op too (``Conv2dGradInput``, ``Conv2dGradWeight``), whose
 own backward is again one of these ops, so ``create_graph=True`` and
@@ -33,7 +38,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .matmul import dot2
+from .matmul import dot2, ones
 
 # x_shape: (N, C, H, W); kernel, stride, pad and out (OH, OW): pairs of ints
 Geometry = namedtuple("Geometry", "x_shape kernel stride pad out")
@@ -149,10 +154,13 @@ def window_slices(g):
             yield p * fw + q, (Ellipsis, slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw))
 
 
-def columns(x, g):
-    """The windows of x as columns (C*FH*FW, N*OH*OW): the transpose of the book's im2col layout."""
+def columns(x, g, dtype=None):
+    """The windows of x as columns (C*FH*FW, N*OH*OW): the transpose of the book's im2col layout.
+
+    ``dtype``: convert while copying (one pass instead of two when x is float32 and W float64).
+    """
     n, c = g.x_shape[:2]
-    cols = np.ascontiguousarray(windows(padded(x, g.pad, 0), g).transpose(1, 2, 3, 0, 4, 5))
+    cols = np.ascontiguousarray(windows(padded(x, g.pad, 0), g).transpose(1, 2, 3, 0, 4, 5), dtype=dtype)
     return cols.reshape(c * g.kernel[0] * g.kernel[1], n * g.out[0] * g.out[1])
 
 
@@ -189,19 +197,108 @@ def col2im_array(col, g):
     return unpad(img, g)
 
 
+# When the columns of a whole batch would be large, they are built a few images at a time, and each
+# chunk goes straight into its matrix product while it is still in the cache, instead of out to memory
+# and back (the columns are FH*FW times the input). On the DeepConvNet's convolutions in float64 at
+# batch 100 (AMD EPYC, OpenBLAS) chunks of about 4 MiB took about 25% less CPU time than the whole
+# columns at once (95 against 131 ms for the forward pass); at 32 float32 images nothing changed,
+# so columns up to twice that size stay whole.
+COLUMN_CHUNK_BYTES = 4 * 2 ** 20
+
+
+def _images_per_chunk(g, column_rows, itemsize):
+    """How many images' columns to build at once (all of them when they are small)."""
+    n = g.x_shape[0]
+    per_image = column_rows * g.out[0] * g.out[1] * itemsize
+    if per_image * n <= 2 * COLUMN_CHUNK_BYTES:
+        return n
+    return max(1, COLUMN_CHUNK_BYTES // per_image)
+
+
+def _chunks(x, g, step):
+    """(first image, the images, their Geometry) for each chunk of ``step`` images of x."""
+    for start in range(0, x.shape[0], step):
+        part = x[start:start + step]
+        yield start, part, g._replace(x_shape=part.shape)
+
+
+def conv_rows(x, Wm, g, keep=None):
+    """Wm (FN, C*FH*FW) @ columns(x): the convolution as rows (FN, N*OH*OW), in Wm's dtype.
+
+    ``keep``: a list that receives the columns, chunk by chunk, for backward.
+    """
+    n, m = x.shape[0], g.out[0] * g.out[1]
+    step = _images_per_chunk(g, Wm.shape[1], Wm.dtype.itemsize)
+    if step >= n:
+        cols = columns(x, g, Wm.dtype)
+        if keep is not None:
+            keep.append(cols)
+        return dot2(Wm, cols)
+    y = np.empty((Wm.shape[0], n * m), Wm.dtype)
+    for start, part, part_g in _chunks(x, g, step):
+        cols = columns(part, part_g, Wm.dtype)
+        if keep is not None:
+            keep.append(cols)
+        y[:, start * m:(start + part.shape[0]) * m] = dot2(Wm, cols)
+    return y
+
+
+def weight_grad_rows(rows, x, g, kept=None):
+    """rows (FN, N*OH*OW) @ columns(x)^T: the weights' gradient as (FN, C*FH*FW), in rows' dtype.
+
+    ``kept``: the columns as ``conv_rows`` kept them (chunk by chunk); else they are rebuilt.
+    """
+    n, m = x.shape[0], g.out[0] * g.out[1]
+    if kept is None:
+        step = _images_per_chunk(g, g.x_shape[1] * g.kernel[0] * g.kernel[1], rows.dtype.itemsize)
+        if step >= n:
+            return dot2(rows, columns(x, g, rows.dtype).T)
+        kept = (columns(part, part_g, rows.dtype) for _, part, part_g in _chunks(x, g, step))
+    total, start = None, 0
+    for cols in kept:
+        term = dot2(rows[:, start:start + cols.shape[1]], cols.T)
+        start += cols.shape[1]
+        total = term if total is None else np.add(total, term, out=total)
+    return total
+
+
 def _rows(gy):
     """The gradient of a conv output (N, FN, OH, OW) as rows (FN, N*OH*OW): free in our memory order."""
     return gy.transpose(1, 0, 2, 3).reshape(gy.shape[1], -1)
 
 
 def _grad_input(rows, W, g):
-    """gx = col2im(W^T @ gy): the transposed convolution of the gradient rows."""
-    return add_columns(dot2(W.reshape(W.shape[0], -1).T, rows), g)
+    """gx = col2im(W^T @ gy): the transposed convolution of the gradient rows; (N, C, H, W),
+    stored channel by channel."""
+    (fh, fw), (ph, pw), fn, c = g.kernel, g.pad, W.shape[0], W.shape[1]
+    if g.stride == (1, 1) and ph < fh and pw < fw and fn <= 2 * c:
+        return _grad_input_as_conv(rows, W, g)
+    return add_columns(dot2(W.reshape(fn, -1).T, rows), g)
 
 
-def _grad_weight(rows, cols, W_shape):
-    """gW = gy @ cols^T, reshaped to W's shape."""
-    return dot2(rows, cols.T).reshape(W_shape)
+def _grad_input_as_conv(rows, W, g):
+    """gx for stride 1, as a plain convolution: gy padded by FH-1-ph (FW-1-pw) correlated with
+    W flipped in both spatial axes and with its two channel axes swapped:
+
+        gx[n, c, u, v] = sum over f, p, q of gy_pad[n, f, u + p, v + q] * W[f, c, FH-1-p, FW-1-q]
+
+    The same sums as col2im(W^T @ gy) in another order. It trades the product with an inner size of
+    FN and the FH*FW strided additions of col2im for the columns of gy and a product with an inner
+    size of FN*FH*FW, which BLAS runs faster: the DeepConvNet's gradients took about 35% less time
+    (benchmarks/README.md). Used when FN <= 2C; beyond that the columns of gy outgrow the saving.
+    """
+    n, c, h, w = g.x_shape
+    (fh, fw), (ph, pw), (oh, ow) = g.kernel, g.pad, g.out
+    fn = W.shape[0]
+    gy = rows.reshape(fn, n, oh, ow).transpose(1, 0, 2, 3)
+    full = Geometry((n, fn, oh, ow), (fh, fw), (1, 1), (fh - 1 - ph, fw - 1 - pw), (h, w))
+    flipped = W.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, fn * fh * fw).astype(rows.dtype, copy=False)
+    return conv_rows(gy, flipped, full).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+
+
+def _grad_weight(rows, x, W_shape, g, kept=None):
+    """gW = gy @ cols(x)^T, reshaped to W's shape; ``kept``: the columns, when forward kept them."""
+    return weight_grad_rows(rows, x, g, kept).reshape(W_shape)
 
 
 # --- convolution -----------------------------------------------------------------
@@ -215,30 +312,37 @@ class Conv2d(Function):
     y = W (FN, C*FH*FW) @ cols(x) + b.
     gx = Conv2dGradInput(gy, W) (col2im of W^T @ gy), gW = Conv2dGradWeight(x, gy)
     (gy @ cols(x)^T), gb = gy summed over n, i and j.
-    Saves only the geometry (shapes, stride, pad): backward reads x and W from ctx.inputs
-    and rebuilds cols(x) for gW (see ``save_columns``); b is never read.
+    Saves the geometry (shapes, stride, pad) and, when W needs a gradient, cols(x) for
+    gW, as the book's Convolution layer does (``save_columns``; False rebuilds them in
+    backward instead, trading time for memory); backward reads x and W from ctx.inputs;
+    b is never read.
     """
 
     op_name = "conv2d"
     uses_inputs = (0, 1)
     # Keep the columns from forward (True) or rebuild them from x in backward (False)? Saving holds
-    # FH*FW / stride**2 times x's memory from forward to backward; rebuilding costs one more copy of
-    # that size. On the book's SimpleConvNet step (benchmarks/conv_step.py) rebuilding took 2-3% more
-    # CPU time and lowered the step's peak traced memory from 69 MB to 58 MB (float64); in a deeper net
-    # with padded 3x3 convolutions every layer would hold 9 times its input. So: rebuild.
-    save_columns = False
+    # FH*FW / stride**2 times x's memory from forward to backward, as the book's Convolution layer
+    # does; rebuilding costs one more copy of that size. Measured with benchmarks/conv_step.py
+    # --both-column-modes (AMD EPYC, CPU time): rebuilding took 2-14% more time (DeepConvNet float32
+    # the most: 1.57 against 1.39 times PyTorch's step), and saving raised the step's peak traced
+    # memory from 32 to 100 MB on DeepConvNet float64 at batch 32 and from 59 to 70 MB on
+    # SimpleConvNet, still below the book's layers (122 and 75 MB). A learner's time is dearer than
+    # that memory: save. (Set False to trade the time back for memory in a large net.)
+    save_columns = True
 
     @staticmethod
     def forward(ctx, x, W, b=None, stride=1, pad=0):
         g = conv_geometry(x.shape, W.shape, None if b is None else b.shape, stride, pad)
-        cols = columns(x, g)
-        y = dot2(W.reshape(W.shape[0], -1), cols)  # (FN, N*OH*OW)
+        dtype = np.result_type(x.dtype, W.dtype)  # what x @ W gives: float32 images, float64 net -> float64
+        Wm = W.reshape(W.shape[0], -1).astype(dtype, copy=False)
+        needs = ctx.needs_input_grad
+        ctx.cols = [] if Conv2d.save_columns and needs and needs[1] else None  # kept for gW
+        y = conv_rows(x, Wm, g, ctx.cols)  # (FN, N*OH*OW)
         if b is not None:
             if np.result_type(y, b) == y.dtype:
                 y += b[:, None]  # y is our own fresh array
             else:
                 y = y + b[:, None]
-        ctx.cols = cols if Conv2d.save_columns else None
         ctx.geometry = g
         n, (oh, ow) = x.shape[0], g.out
         return y.reshape(W.shape[0], n, oh, ow).transpose(1, 0, 2, 3)
@@ -257,9 +361,8 @@ class Conv2d(Function):
         gx = Tensor(_grad_input(rows, W.data, g)) if need[0] else None
         gW = None
         if need[1]:
-            cols = ctx.cols if ctx.cols is not None else columns(x.data, g)
-            gW = Tensor(_grad_weight(rows, cols, W.shape))
-        gb = Tensor(np.dot(rows, np.ones(rows.shape[1], rows.dtype))) if len(need) == 3 and need[2] else None
+            gW = Tensor(_grad_weight(rows, x.data, W.shape, g, ctx.cols))
+        gb = Tensor(np.dot(rows, ones(rows.shape[1], rows.dtype))) if len(need) == 3 and need[2] else None
         return gx, gW, gb
 
 
@@ -299,7 +402,8 @@ class Conv2dGradWeight(Function):
     @staticmethod
     def forward(ctx, x, gy, geometry, W_shape):
         ctx.geometry = geometry
-        return _grad_weight(_rows(gy), columns(x, geometry), W_shape)
+        rows = _rows(gy)
+        return _grad_weight(rows.astype(np.result_type(x.dtype, rows.dtype), copy=False), x, W_shape, geometry)
 
     @staticmethod
     def backward(ctx, ggW):

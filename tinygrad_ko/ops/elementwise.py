@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .selection import Where, one_like, zero_like
 
@@ -49,8 +49,11 @@ class Mul(Function):
     def backward(ctx, gz):
         x, y = ctx.inputs
         need_x, need_y = ctx.needs_input_grad
-        # Mul.apply is gz * y without the operator's dispatch: the commonest backward, kept lean.
-        return (Mul.apply(gz, y) if need_x else None), (Mul.apply(gz, x) if need_y else None)
+        if is_grad_enabled():  # create_graph: record gz * y and gz * x (Mul.apply: no operator dispatch)
+            return (Mul.apply(gz, y) if need_x else None), (Mul.apply(gz, x) if need_y else None)
+        # The commonest backward of all, in a plain pass: the same products, not recorded.
+        g = gz.data
+        return (as_tensor(g * y.data) if need_x else None), (as_tensor(g * x.data) if need_y else None)
 
 
 class Div(Function):
@@ -69,6 +72,11 @@ class Div(Function):
         gx = gz / y
         gy = -(gx * ctx.output) if ctx.needs_input_grad[1] else None
         return gx, gy
+
+
+def as_tensor(result):
+    """A NumPy result as a Tensor (0-d arithmetic gives NumPy scalars: made 0-d arrays, as apply does)."""
+    return Tensor(result if type(result) is np.ndarray else np.asarray(result))
 
 
 # --- elementwise, one input ---
@@ -171,12 +179,15 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
+        if ctx.needs_input_grad:  # recorded: backward will need the mask
+            ctx.mask = x > 0
         return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx, gy):
-        return gy * ctx.mask  # the mask is a constant: its own derivative is zero
+        if is_grad_enabled():  # create_graph: record gy * mask
+            return gy * ctx.mask  # the mask is a constant: its own derivative is zero
+        return Tensor(gy.data * ctx.mask)  # the same product, without recording it
 
 
 class Sigmoid(Function):
@@ -203,7 +214,17 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        return SigmoidGrad.apply(gy, ctx.output)
+        if is_grad_enabled():  # create_graph: record it as an op, so that it can be differentiated
+            return SigmoidGrad.apply(gy, ctx.output)
+        return Tensor(sigmoid_grad(gy.data, ctx.output.data))  # the same arithmetic, not recorded
+
+
+def sigmoid_grad(gy, y):
+    """gy * y * (1 - y) on arrays, in three passes over one new array."""
+    gx = np.subtract(1.0, y)
+    gx *= y
+    gx *= gy
+    return gx
 
 
 class SigmoidGrad(Function):
@@ -218,10 +239,7 @@ class SigmoidGrad(Function):
 
     @staticmethod
     def forward(ctx, gy, y):
-        gx = np.subtract(1.0, y)
-        gx *= y
-        gx *= gy
-        return gx
+        return sigmoid_grad(gy, y)
 
     @staticmethod
     def backward(ctx, ggx):

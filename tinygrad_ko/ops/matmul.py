@@ -121,14 +121,18 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        x, W = ctx.inputs[0], ctx.inputs[1]
-        needs = ctx.needs_input_grad + (False,) * (3 - len(ctx.inputs))
+        inputs = ctx.inputs
+        x, W = inputs[0], inputs[1]
+        needs = ctx.needs_input_grad
+        if len(needs) == 2:
+            needs += (False,)
         if is_grad_enabled():  # create_graph: record the formulas as Tensor ops
             grads = _linear_grads(needs, gy, x, W, ctx.out_in)
         else:  # a plain backward runs every training step: the same formulas on the arrays
-            grads = tuple(None if g is None else Tensor(g)
-                          for g in _linear_grads(needs, gy.data, x.data, W.data, ctx.out_in))
-        return grads[:len(ctx.inputs)]
+            gx, gW, gb = _linear_grads(needs, gy.data, x.data, W.data, ctx.out_in)
+            grads = (None if gx is None else Tensor(gx), None if gW is None else Tensor(gW),
+                     None if gb is None else Tensor(gb))
+        return grads if len(inputs) == 3 else grads[:2]
 
 
 def _linear_grads(needs, gy, x, W, out_in=False):
@@ -154,7 +158,33 @@ def sum_rows(a):
     """
     if isinstance(a, Tensor):
         return a.sum(axis=0)
-    return np.dot(np.ones(a.shape[0], a.dtype), a)
+    return np.dot(ones(a.shape[0], a.dtype), a)
+
+
+_constants = {}  # (what, size, dtype) -> read-only array: the ones and row indices every step reuses
+
+
+def _constant(what, size, dtype, make):
+    key = (what, size, dtype)
+    array = _constants.get(key)
+    if array is None:
+        if len(_constants) >= 256:
+            _constants.clear()  # a bound for programs that use many sizes
+        array = make()
+        array.flags.writeable = False
+        _constants[key] = array
+    return array
+
+
+def ones(size, dtype):
+    """np.ones(size, dtype) (size an int or a shape), made once and read-only: a training step
+    needs the same ones for its bias gradients every time."""
+    return _constant("ones", size, dtype, lambda: np.ones(size, dtype))
+
+
+def row_indices(n):
+    """np.arange(n) (intp), made once and read-only: picks one entry per row (``a[row_indices(n), t]``)."""
+    return _constant("arange", n, None, lambda: np.arange(n))
 
 
 def _matmul(a, b):
