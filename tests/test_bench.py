@@ -177,6 +177,7 @@ SCRIPTS = {  # a name for the test: (the script in benchmarks/, its arguments)
     "numerical_vs_backprop": ("numerical_vs_backprop", ["--quick", "--input", "16", "--hidden", "3"]),
     "memory": ("memory", ["--quick", "--steps", "5"]),
     "memory_conv": ("memory", ["--quick", "--steps", "2", "--net", "simple-conv"]),
+    "accuracy": ("accuracy", ["--quick"]),
     "conv_step": ("conv_step", ["--quick", "--dtypes", "float32", "--batch-size", "8", "--no-torch",
                                 "--test-images", "100", "--profile"]),
 }

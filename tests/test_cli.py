@@ -31,9 +31,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # exit or output, and a loaded machine may take many times the usual second or two.
 HANG_GUARD = 600
 EPOCH_LINE = re.compile(r"^epoch\s+(\S+)\s+train acc (\d\.\d+)\s+test acc (\d\.\d+)\s*$", re.M)
-TRAIN_OPTIONS = ["--dataset", "--model", "--hidden", "--activation", "--weight-init-std", "--optimizer",
-                 "--lr", "--batch-size", "--iters", "--seed", "--eval-every", "--out", "--threads", "--verbose",
-                 "--numerical", "--no-plot"]
+TRAIN_OPTIONS = ["--dataset", "--model", "--hidden", "--activation", "--weight-init-std", "--weight-decay",
+                 "--batchnorm", "--dropout", "--optimizer", "--lr", "--batch-size", "--iters", "--epochs", "--seed",
+                 "--eval-every", "--out", "--threads", "--verbose", "--numerical", "--no-plot"]
 GRADCHECK_OPTIONS = ["--dataset", "--hidden", "--samples", "--activation", "--loss", "--tolerance", "--seed"]
 BENCH_OPTIONS = ["--seconds", "--threads"]
 # Each option's default, as its help should state it (once).
@@ -45,7 +45,7 @@ DEFAULTS = {
                   "--loss": "softmax_cross_entropy", "--tolerance": "1e-8", "--seed": "0"},
     "bench": {"--seconds": "20", "--threads": "1"},
 }
-FLAGS = {"train": ["--verbose", "--numerical", "--no-plot"], "gradcheck": [], "bench": []}
+FLAGS = {"train": ["--batchnorm", "--verbose", "--numerical", "--no-plot"], "gradcheck": [], "bench": []}
 
 
 @pytest.fixture(autouse=True)
@@ -441,8 +441,13 @@ def test_a_net_too_big_for_memory_is_refused_with_the_memory_it_needs(tmp_path):
                      r"available", err), err
 
 
+def train_args(*argv):
+    """The arguments of `tinygrad-ko train *argv`, completed for the model as `train` completes them."""
+    return cli.resolve_train_args(cli.build_parser().parse_args(["train", *map(str, argv)]))
+
+
 def test_memory_estimate_grows_with_the_net_and_the_optimizer():
-    args = cli.build_parser().parse_args(["train", "--hidden", "100"])
+    args = train_args("--hidden", "100")
     weights, small = cli.memory_needed(args, cli.MODELS["two-layer"], "sample")
     assert weights == 784 * 100 + 100 + 100 * 10 + 10
     args.hidden, args.optimizer = [1000], "adam"
@@ -486,6 +491,237 @@ def test_offline_without_the_data_the_message_comes_first(monkeypatch, tmp_path,
     assert not (tmp_path / "run").exists()
     code, _, err = call("gradcheck", "--dataset", "mnist")
     assert code == 1 and err.startswith("tinygrad-ko gradcheck: error: MNIST"), err
+
+
+# --- the book's chapter 6-8 nets: --model, its defaults and options, --epochs ---
+
+
+SMALL_TRAIN, SMALL_TEST = 200, 100
+
+
+def use_a_small_sample(mp):
+    """Cut the bundled sample to its first 200 training and 100 test images, so a conv net's run (which
+    measures accuracy on both sets at its start and end) takes about a second."""
+    load = cli._load_data
+
+    def cut(name, one_hot_label=False, flatten=True):
+        ((x, t), (x_test, t_test)), used = load(name, one_hot_label=one_hot_label, flatten=flatten)
+        return ((x[:SMALL_TRAIN], t[:SMALL_TRAIN]), (x_test[:SMALL_TEST], t_test[:SMALL_TEST])), used
+
+    mp.setattr(cli, "_load_data", cut)
+
+
+@pytest.fixture
+def small_sample(monkeypatch):
+    use_a_small_sample(monkeypatch)
+
+
+def small_test_set(images):
+    _, (x_test, t_test) = tk.datasets.load_mnist(sample=True, flatten=not images)
+    return x_test[:SMALL_TEST], t_test[:SMALL_TEST]
+
+
+@pytest.fixture(scope="module")
+def convnet_run(tmp_path_factory):
+    """`train --model simple-convnet --epochs 2 --batch-size 50` on the small sample: 2 * 200/50 = 8 steps."""
+    folder = tmp_path_factory.mktemp("convnet") / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TINYGRAD_KO_DATA", str(tmp_path_factory.mktemp("no-data")))
+        use_a_small_sample(mp)
+        code, out, err = call("train", "--dataset", "sample", "--model", "simple-convnet", "--epochs", 2,
+                              "--batch-size", 50, "--out", folder)
+    return SimpleNamespace(code=code, out=out, err=err, folder=folder)
+
+
+def test_simple_convnet_trains_with_the_books_adam_and_writes_every_output(convnet_run):
+    assert convnet_run.code == 0, convnet_run.err
+    assert files_in(convnet_run.folder) == ["curves.png", "metrics.json", "weights.npz"]
+    assert (convnet_run.folder / "curves.png").read_bytes().startswith(PNG_SIGNATURE)
+    header = convnet_run.out.splitlines()[0]
+    assert header.startswith("SimpleConvNet 1x28x28-conv30x5x5-100-10 on sample (200 train, 100 test rows), "
+                             "adam lr 0.001, batch 50, 2 epochs (8 steps)"), header
+    metrics = json.loads((convnet_run.folder / "metrics.json").read_text())
+    assert metrics["iterations"] == 8 and len(metrics["history"]["loss"]) == 8
+    assert metrics["history"]["epoch"] == [0.0, 1.0, 2.0]
+    # the book's train_convnet.py settings filled in for the arguments left out
+    assert {k: metrics["args"][k] for k in ("optimizer", "lr", "weight_init_std", "hidden", "epochs", "iters")} == \
+        {"optimizer": "adam", "lr": 0.001, "weight_init_std": 0.01, "hidden": [100], "epochs": 2, "iters": 8}
+
+
+def test_simple_convnet_weights_load_back_with_load_params(convnet_run):
+    metrics = json.loads((convnet_run.folder / "metrics.json").read_text())
+    net = tk.SimpleConvNet()
+    before = net.params["W1"].copy()
+    net.load_params(str(convnet_run.folder / "weights.npz"))
+    assert not np.array_equal(net.params["W1"], before)
+    assert net.accuracy(*small_test_set(images=True)) == pytest.approx(metrics["test_accuracy"], abs=1e-12)
+
+
+@pytest.mark.parametrize("model,options,net_class,kwargs,names", [
+    ("deep-convnet", [], tk.DeepConvNet, {},
+     [f"{kind}{i}" for i in range(1, 9) for kind in "Wb"]),
+    ("multi-layer-extend", ["--hidden", "20,20", "--batchnorm", "--dropout", "0.2", "--weight-decay", "0.01"],
+     tk.MultiLayerNetExtend,
+     {"input_size": 784, "hidden_size_list": [20, 20], "output_size": 10, "use_batchnorm": True,
+      "use_dropout": True, "dropout_ration": 0.2, "weight_decay_lambda": 0.01},
+     ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3",
+      "running_mean1", "running_var1", "running_mean2", "running_var2"]),
+], ids=["deep-convnet", "multi-layer-extend"])
+def test_each_new_model_trains_and_its_weights_give_the_reported_accuracy(model, options, net_class, kwargs, names,
+                                                                         small_sample, tmp_path):
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--model", model, *options, "--iters", 3,
+                          "--batch-size", 20, "--no-plot", "--out", folder)
+    assert code == 0, err
+    assert out.startswith(net_class.__name__ + " ")
+    assert files_in(folder) == ["metrics.json", "weights.npz"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["args"]["model"] == model and metrics["iterations"] == 3
+    state = tk.load(folder / "weights.npz")
+    assert sorted(state) == sorted(names)
+    if model == "multi-layer-extend":  # the batch norms ran in training mode: their running statistics moved
+        assert np.abs(state["running_mean1"]).max() > 0
+    net = net_class(**kwargs)
+    net.load_state_dict(state)
+    images = model.endswith("convnet")
+    assert net.accuracy(*small_test_set(images)) == pytest.approx(metrics["test_accuracy"], abs=1e-12)
+
+
+@pytest.mark.parametrize("model,expected", [
+    ("two-layer", {"hidden": [100], "activation": "sigmoid", "weight_init_std": 0.01, "optimizer": "sgd",
+                   "lr": 0.1, "iters": 10000}),
+    ("multi-layer", {"activation": "relu", "weight_init_std": "he", "weight_decay": 0.0, "optimizer": "sgd",
+                     "lr": 0.1}),
+    ("multi-layer-extend", {"activation": "relu", "weight_init_std": "he", "weight_decay": 0.0,
+                            "batchnorm": False, "dropout": 0.0, "optimizer": "sgd", "lr": 0.1}),
+    ("simple-convnet", {"hidden": [100], "weight_init_std": 0.01, "optimizer": "adam", "lr": 0.001}),
+    ("deep-convnet", {"hidden": [50], "optimizer": "adam", "lr": 0.001}),
+])
+def test_each_model_gets_the_books_defaults_for_what_is_left_out(model, expected):
+    args = train_args("--model", model)
+    assert {key: getattr(args, key) for key in expected} == expected
+    given = train_args("--model", model, "--optimizer", "momentum", "--lr", "0.05", "--hidden", "30")
+    assert (given.optimizer, given.lr, given.hidden) == ("momentum", 0.05, [30])
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["--model", "two-layer", "--batchnorm"], "--batchnorm"),
+    (["--model", "two-layer", "--weight-decay", "0.1"], "--weight-decay"),
+    (["--model", "multi-layer", "--dropout", "0.5"], "--dropout"),
+    (["--model", "multi-layer", "--batchnorm"], "--batchnorm"),
+    (["--model", "simple-convnet", "--activation", "relu"], "--activation"),
+    (["--model", "simple-convnet", "--weight-decay", "0.1"], "--weight-decay"),
+    (["--model", "simple-convnet", "--dropout", "0.5"], "--dropout"),
+    (["--model", "simple-convnet", "--weight-init-std", "he"], "--weight-init-std"),
+    (["--model", "deep-convnet", "--weight-init-std", "0.1"], "--weight-init-std"),
+    (["--model", "deep-convnet", "--batchnorm"], "--batchnorm"),
+    (["--model", "deep-convnet", "--hidden", "50,50"], "hidden size"),
+    (["--model", "simple-convnet", "--hidden", "100,100"], "hidden size"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else None)
+def test_an_option_the_model_does_not_take_is_refused_in_one_line(argv, option, tmp_path):
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--iters", 1, "--no-plot", *argv, "--out", folder)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    model = argv[1]
+    assert f"--model {model}" in err and option in err, err
+    assert "train acc" not in out and not folder.exists()
+
+
+def test_the_options_a_model_takes_are_accepted_together(small_sample, tmp_path):
+    code, _, err = call("train", "--dataset", "sample", "--model", "multi-layer", "--hidden", "10,10",
+                        "--activation", "sigmoid", "--weight-init-std", "xavier", "--weight-decay", "0.1",
+                        "--iters", 2, "--no-plot", "--out", tmp_path / "run")
+    assert code == 0, err
+    args = json.loads((tmp_path / "run" / "metrics.json").read_text())["args"]
+    assert (args["activation"], args["weight_init_std"], args["weight_decay"]) == ("sigmoid", "xavier", 0.1)
+
+
+@pytest.mark.parametrize("dataset,batch,epochs,steps", [
+    ("fashion-mnist", 100, 3, 1800),     # the issue's benchmark: 3 * 60,000 / 100
+    ("mnist", 128, 2, 2 * 469),          # 60,000 / 128 = 468.75: the last partial batch counts
+    ("sample", 300, 10, 10 * 14),        # 4,000 / 300 = 13.3
+])
+def test_epochs_become_steps_of_whole_passes_over_the_training_rows(dataset, batch, epochs, steps):
+    args = train_args("--dataset", dataset, "--batch-size", batch, "--epochs", epochs)
+    assert (args.iters, args.epochs) == (steps, epochs)
+    assert train_args("--dataset", dataset).iters == 10000  # without --epochs: the book's 10,000
+
+
+def test_the_sample_has_the_training_rows_epochs_are_counted_in():
+    (x_train, _), _ = tk.datasets.load_mnist(sample=True)
+    assert cli.TRAIN_ROWS["sample"] == len(x_train)
+
+
+def test_epochs_run_that_many_passes(tmp_path):
+    code, out, err = call("train", "--dataset", "sample", "--hidden", 5, "--epochs", 3, "--batch-size", 1000,
+                          "--no-plot", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "3 epochs (12 steps)" in out.splitlines()[0]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["iterations"] == 12 and metrics["history"]["epoch"] == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["--epochs", "2", "--iters", "50"], "--iters: not allowed with argument --epochs"),
+    (["--iters", "50", "--epochs", "2"], "--epochs: not allowed with argument --iters"),
+    (["--epochs", "0"], "--epochs"),
+    (["--epochs", "1.5"], "--epochs"),
+    (["--epochs", "100000000"], "more than 10,000,000"),
+    (["--dropout", "1"], "--dropout"),
+    (["--dropout", "1.5"], "--dropout"),
+    (["--dropout", "-0.1"], "--dropout"),
+    (["--dropout", "nan"], "--dropout"),
+    (["--weight-decay", "-1"], "--weight-decay"),
+    (["--weight-decay", "inf"], "--weight-decay"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else None)
+def test_bad_epochs_dropout_and_weight_decay_are_refused(argv, words, tmp_path):
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--model", "multi-layer-extend", "--hidden", 5,
+                          "--no-plot", *argv, "--out", folder)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert words in err and "Traceback" not in err
+    assert "train acc" not in out and not folder.exists()
+
+
+def test_memory_check_counts_the_conv_nets_activations():
+    simple = train_args("--model", "simple-convnet", "--dataset", "fashion-mnist", "--epochs", 3)
+    deep = train_args("--model", "deep-convnet", "--dataset", "mnist", "--epochs", 20)
+    _, simple_bytes = cli.memory_needed(simple, cli.MODELS["simple-convnet"], "fashion-mnist")
+    _, deep_bytes = cli.memory_needed(deep, cli.MODELS["deep-convnet"], "mnist")
+    # the book's own runs (train_convnet.py, train_deepnet.py) need well under 2 GB: never refused for it
+    assert simple_bytes < 2e9 and deep_bytes < 2e9
+    # each image of a batch keeps its im2col columns and activations: tracemalloc measured 0.63 MB per
+    # image for SimpleConvNet and 3.2 MB for DeepConvNet; the estimate is not below that
+    bigger = train_args("--model", "simple-convnet", "--batch-size", 1100)
+    _, bigger_bytes = cli.memory_needed(bigger, cli.MODELS["simple-convnet"], "fashion-mnist")
+    assert (bigger_bytes - simple_bytes) / 1000 > 0.63e6
+    deeper = train_args("--model", "deep-convnet", "--batch-size", 1100)
+    _, deeper_bytes = cli.memory_needed(deeper, cli.MODELS["deep-convnet"], "mnist")
+    assert (deeper_bytes - cli.memory_needed(train_args("--model", "deep-convnet"), cli.MODELS["deep-convnet"],
+                                             "mnist")[1]) / 1000 > 3.2e6
+
+
+def test_an_absurd_conv_batch_is_refused_with_the_memory_it_needs(tmp_path):
+    code, out, err = call("train", "--dataset", "sample", "--model", "deep-convnet", "--batch-size", 1000000,
+                          "--iters", 1, "--out", tmp_path / "run")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert re.search(r"needs about [\d.,]+ TB of memory .*activations of 1,000,000 rows", err), err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_conv_run_whose_loss_becomes_nan_saves_its_last_epoch(small_sample, monkeypatch, tmp_path):
+    monkeypatch.setattr(tinygrad_ko.training, "_loss_and_gradient", loss_becomes(float("nan"), 6))
+    folder = tmp_path / "run"
+    code, out, err = call("train", "--dataset", "sample", "--model", "simple-convnet", "--iters", 12,
+                          "--batch-size", 50, "--out", folder)  # 4 steps per epoch
+    assert code == 1 and "Traceback" not in err
+    assert f"saved the weights and metrics of epoch 1 (step 4) to {folder}" in err
+    assert files_in(folder) == ["metrics.json", "weights.npz"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    net = tk.SimpleConvNet()
+    net.load_params(str(folder / "weights.npz"))
+    assert net.accuracy(*small_test_set(images=True)) == metrics["test_accuracy"]
 
 
 # --- gradcheck ---

@@ -2,6 +2,8 @@
 
     tinygrad-ko train              # TwoLayerNet on MNIST if it is on disk, else the bundled sample
     tinygrad-ko train --dataset fashion-mnist --activation relu --weight-init-std he
+    tinygrad-ko train --model simple-convnet --dataset fashion-mnist --epochs 3   # chapter 7, Adam lr 0.001
+    tinygrad-ko train --model multi-layer-extend --hidden 100,100 --batchnorm --dropout 0.2
     tinygrad-ko gradcheck          # the book's gradient_check.py: backprop vs numerical gradient
     tinygrad-ko bench              # a quick benchmark table
 
@@ -26,6 +28,7 @@ MAX_ITERS = 10_000_000   # 1,000 times the book's 10,000: days of training, and 
 MAX_SEED = 2**32 - 1     # np.random.seed's range
 IMAGE_SHAPE, CLASSES = (1, 28, 28), 10   # every data set here is MNIST-style
 DATA_ROWS = {"sample": 5_000, "mnist": 70_000, "fashion-mnist": 70_000}
+TRAIN_ROWS = {"sample": 4_000, "mnist": 60_000, "fashion-mnist": 60_000}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +68,27 @@ def _positive_float(text):
         value = float("nan")
     if not (np.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _dropout_ratio(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:  # False for NaN
+        raise argparse.ArgumentTypeError(f"expected a ratio from 0 to below 1 (the share of units dropped), "
+                                         f"got {text!r}")
+    return value
+
+
+def _weight_decay(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
     return value
 
 
@@ -126,15 +150,35 @@ def _add_dataset_argument(parser):
 
 # --- the models `train` offers ---
 
+# The options only some models take: argument name -> option.
+MODEL_OPTIONS = {"activation": "--activation", "weight_init_std": "--weight-init-std", "weight_decay": "--weight-decay",
+                 "batchnorm": "--batchnorm", "dropout": "--dropout"}
+
 
 class Model:
-    """One entry of the --model table: how to build the net, its weight shapes, and its input."""
+    """One entry of the --model table: how to build the net, its defaults, its weight shapes, its input.
 
-    def __init__(self, description, build, weight_shapes, images=False):
+    ``defaults`` fills every argument left at None (hidden, optimizer, lr and
+    the options it takes); ``options`` are the MODEL_OPTIONS it takes (any
+    other is refused); ``one_hidden`` is True when the net has a single hidden
+    size. ``weight_shapes`` and ``row_floats`` (the floats a training step
+    keeps per input row) feed the memory check without building the net.
+    """
+
+    def __init__(self, description, build, weight_shapes, row_floats, defaults, options=(), one_hidden=False,
+                 images=False):
         self.description = description
         self.build = build                  # (args, output_size) -> net
-        self.weight_shapes = weight_shapes  # (args, output_size) -> [shape, ...], for the memory check
+        self.weight_shapes = weight_shapes  # (args, output_size) -> [shape, ...]
+        self.row_floats = row_floats        # (args, output_size) -> floats kept per row in a step
+        self.defaults = defaults
+        self.options = tuple(options)
+        self.one_hidden = one_hidden
         self.images = images                # True: x as (N, 1, 28, 28) (load_mnist(flatten=False))
+
+    @property
+    def net_name(self):
+        return self.description.split()[0]
 
 
 def _fully_connected_sizes(args, output_size):
@@ -144,42 +188,130 @@ def _fully_connected_sizes(args, output_size):
 def _fully_connected_shapes(args, output_size):
     sizes = _fully_connected_sizes(args, output_size)
     shapes = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         shapes += [(fan_in, fan_out), (fan_out,)]
+        if getattr(args, "batchnorm", False) and i < len(sizes) - 2:
+            shapes += [(fan_out,)] * 2  # gamma and beta (the running mean and variance are buffers)
     return shapes
 
 
+def _fully_connected_row_floats(args, output_size):
+    """The input row, and per layer its output, activation and gradient."""
+    return int(np.prod(IMAGE_SHAPE)) + 3 * sum(_fully_connected_sizes(args, output_size)[1:])
+
+
+def _conv_stack(model_name):
+    """The convolutions of a book conv net on IMAGE_SHAPE: [(filter shape, output shape (C, H, W)), ...]
+    and the size of the flattened last pool, computed as the nets compute them (without building one)."""
+    from .models.convnet import _DEEP_CONVS, _SIMPLE_CONV, _conv_output_size
+
+    convs, pool_after = ([_SIMPLE_CONV], {0}) if model_name == "simple-convnet" else (_DEEP_CONVS, {1, 3, 5})
+    channels, height, width = IMAGE_SHAPE
+    stack = []
+    for i, conv in enumerate(convs):
+        size = conv["filter_size"]
+        height = _conv_output_size(height, conv, model_name)
+        width = _conv_output_size(width, conv, model_name)
+        stack.append(((conv["filter_num"], channels, size, size), (conv["filter_num"], height, width)))
+        channels = conv["filter_num"]
+        if i in pool_after:  # a 2x2 max pool with stride 2
+            height, width = height // 2, width // 2
+    return stack, channels * height * width
+
+
+def _conv_shapes(args, output_size):
+    stack, flat = _conv_stack(args.model)
+    hidden = args.hidden[0]
+    shapes = []
+    for filters, _ in stack:
+        shapes += [filters, (filters[0],)]
+    return shapes + [(flat, hidden), (hidden,), (hidden, output_size), (output_size,)]
+
+
+def _conv_row_floats(args, output_size):
+    """Per convolution its im2col columns and their gradient (2 copies), its output, activation, pool
+    and gradient (4 copies); then the affine layers. Peaks measured with tracemalloc over one step
+    (Adam): SimpleConvNet 0.63 MB per row (this says 0.78), DeepConvNet 3.2 MB (this says 6)."""
+    stack, flat = _conv_stack(args.model)
+    floats = int(np.prod(IMAGE_SHAPE)) + flat + 3 * (args.hidden[0] + output_size)
+    for (_, channels, size, _), (filters, height, width) in stack:
+        floats += 2 * channels * size * size * height * width + 4 * filters * height * width
+    return floats
+
+
 def _layers_in_words(shapes):
-    """784-100-10 for fully connected weights; a filter bank (FN, C, FH, FW) reads conv30x5x5."""
+    """784-100-10 for fully connected weights; 1x28x28-conv30x5x5-100-10 for a conv net."""
     words = []
     for shape in shapes:
-        if len(shape) == 2:
+        if len(shape) == 4:
+            words += ["x".join(map(str, IMAGE_SHAPE))] if not words else []
+            words.append(f"conv{shape[0]}x{shape[2]}x{shape[3]}")
+        elif len(shape) == 2:
             words += [str(shape[0])] if not words else []
             words.append(str(shape[1]))
-        elif len(shape) == 4:
-            words.append(f"conv{shape[0]}x{shape[2]}x{shape[3]}")
     return "-".join(words)
 
 
 def _two_layer_net(args, output_size):
     from .models import TwoLayerNet
 
-    return TwoLayerNet(int(np.prod(IMAGE_SHAPE)), args.hidden[0], output_size,
-                       weight_init_std=0.01 if args.weight_init_std is None else args.weight_init_std,
-                       activation=args.activation or "sigmoid")
+    return TwoLayerNet(int(np.prod(IMAGE_SHAPE)), args.hidden[0], output_size, weight_init_std=args.weight_init_std,
+                       activation=args.activation)
 
 
 def _multi_layer_net(args, output_size):
     from .models import MultiLayerNet
 
-    return MultiLayerNet(int(np.prod(IMAGE_SHAPE)), args.hidden, output_size, activation=args.activation or "relu",
-                         weight_init_std="he" if args.weight_init_std is None else args.weight_init_std)
+    return MultiLayerNet(int(np.prod(IMAGE_SHAPE)), args.hidden, output_size, activation=args.activation,
+                         weight_init_std=args.weight_init_std, weight_decay_lambda=args.weight_decay)
 
+
+def _multi_layer_net_extend(args, output_size):
+    from .models import MultiLayerNetExtend
+
+    # --dropout 0 (the default) is no dropout layer at all, as the book's use_dropout=False.
+    return MultiLayerNetExtend(int(np.prod(IMAGE_SHAPE)), args.hidden, output_size, activation=args.activation,
+                               weight_init_std=args.weight_init_std, weight_decay_lambda=args.weight_decay,
+                               use_dropout=args.dropout > 0, dropout_ration=args.dropout,
+                               use_batchnorm=args.batchnorm)
+
+
+def _simple_conv_net(args, output_size):
+    from .models import SimpleConvNet
+
+    return SimpleConvNet(IMAGE_SHAPE, hidden_size=args.hidden[0], output_size=output_size,
+                         weight_init_std=args.weight_init_std)
+
+
+def _deep_conv_net(args, output_size):
+    from .models import DeepConvNet
+
+    return DeepConvNet(IMAGE_SHAPE, hidden_size=args.hidden[0], output_size=output_size)
+
+
+# The book's SGD lr 0.1 for the fully connected nets (train_neuralnet.py); its train_convnet.py and
+# train_deepnet.py use Adam with lr 0.001.
+_SGD = {"optimizer": "sgd", "lr": 0.1}
+_ADAM = {"optimizer": "adam", "lr": 0.001}
+_MLP_OPTIONS = ("activation", "weight_init_std", "weight_decay")
+_MLP_DEFAULTS = {"hidden": [100], "activation": "relu", "weight_init_std": "he", "weight_decay": 0.0, **_SGD}
 
 # To add a net: an entry here (a convolution net takes images=True and its own weight shapes).
 MODELS = {
-    "two-layer": Model("TwoLayerNet (chapter 4)", _two_layer_net, _fully_connected_shapes),
-    "multi-layer": Model("MultiLayerNet (chapter 6)", _multi_layer_net, _fully_connected_shapes),
+    "two-layer": Model("TwoLayerNet (chapter 4)", _two_layer_net, _fully_connected_shapes,
+                       _fully_connected_row_floats, one_hidden=True, options=("activation", "weight_init_std"),
+                       defaults={"hidden": [100], "activation": "sigmoid", "weight_init_std": 0.01, **_SGD}),
+    "multi-layer": Model("MultiLayerNet (chapter 6)", _multi_layer_net, _fully_connected_shapes,
+                         _fully_connected_row_floats, options=_MLP_OPTIONS, defaults=_MLP_DEFAULTS),
+    "multi-layer-extend": Model("MultiLayerNetExtend (chapter 6, with --batchnorm and --dropout)",
+                                _multi_layer_net_extend, _fully_connected_shapes, _fully_connected_row_floats,
+                                options=(*_MLP_OPTIONS, "batchnorm", "dropout"),
+                                defaults={**_MLP_DEFAULTS, "batchnorm": False, "dropout": 0.0}),
+    "simple-convnet": Model("SimpleConvNet (chapter 7)", _simple_conv_net, _conv_shapes, _conv_row_floats,
+                            one_hidden=True, options=("weight_init_std",), images=True,
+                            defaults={"hidden": [100], "weight_init_std": 0.01, **_ADAM}),
+    "deep-convnet": Model("DeepConvNet (chapter 8)", _deep_conv_net, _conv_shapes, _conv_row_floats,
+                          one_hidden=True, images=True, defaults={"hidden": [50], **_ADAM}),
 }
 
 
@@ -190,25 +322,43 @@ def build_parser():
 
     train = commands.add_parser(
         "train", help="train a net on MNIST-style data",
-        description="Train the book's TwoLayerNet (or MultiLayerNet) by mini-batch steps, showing a progress "
-                    "bar and the accuracy per epoch; write the curves (PNG), the metrics (JSON) and the "
-                    "weights (.npz) to --out. Ctrl-C saves the last complete epoch.",
+        description="Train one of the book's nets (--model) by mini-batch steps, showing a progress bar and "
+                    "the accuracy per epoch; write the curves (PNG), the metrics (JSON) and the weights (.npz) "
+                    "to --out. Ctrl-C saves the last complete epoch. An option the chosen net does not have "
+                    "(such as --batchnorm for two-layer) is refused.",
         formatter_class=_HelpFormatter)
     _add_dataset_argument(train)
     train.add_argument("--model", choices=list(MODELS), default="two-layer",
-                       help=" or ".join(model.description for model in MODELS.values()))
-    train.add_argument("--hidden", type=_hidden_sizes, default="100",
-                       help="hidden layer sizes, comma-separated for multi-layer (e.g. 100,100)")
+                       help="; ".join(f"{name}: {model.description}" for name, model in MODELS.items()))
+    train.add_argument("--hidden", type=_hidden_sizes, default=None,
+                       help="hidden layer sizes, comma-separated for multi-layer(-extend) (e.g. 100,100); "
+                            "default 100 (50 for deep-convnet, the book's)")
     train.add_argument("--activation", choices=["sigmoid", "relu"], default=None,
-                       help="hidden activation; default sigmoid for two-layer (chapter 4), relu for multi-layer")
+                       help="hidden activation of the fully connected nets; default sigmoid for two-layer "
+                            "(chapter 4), relu for multi-layer(-extend)")
     train.add_argument("--weight-init-std", type=_weight_init_std, default=None,
-                       help="initial weight scale: a number, he or xavier; default 0.01 for two-layer "
-                            "(the book's), he for multi-layer")
-    train.add_argument("--optimizer", type=str.lower, choices=list(OPTIMIZERS), default="sgd",
-                       help="update rule (any case)")
-    train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (the book's 0.1 for SGD)")
+                       help="initial weight scale: a number, he or xavier (simple-convnet: a number); default "
+                            "0.01 for two-layer and simple-convnet (the book's), he for multi-layer(-extend); "
+                            "deep-convnet has the book's fixed He scales")
+    train.add_argument("--weight-decay", type=_weight_decay, default=None,
+                       help="the book's L2 weight decay lambda (loss + lambda/2 * sum of W**2), multi-layer(-extend) "
+                            "only; default 0")
+    train.add_argument("--batchnorm", action="store_true",
+                       help="the book's batch normalization after each hidden affine layer (multi-layer-extend)")
+    train.add_argument("--dropout", type=_dropout_ratio, default=None, metavar="RATIO",
+                       help="the book's dropout after each hidden layer, dropping this share of units, from 0 to "
+                            "below 1 (multi-layer-extend); default 0: none")
+    train.add_argument("--optimizer", type=str.lower, choices=list(OPTIMIZERS), default=None,
+                       help="update rule (any case); default sgd, adam for the conv nets (the book's "
+                            "train_convnet.py)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate; default 0.1 (the book's for SGD), 0.001 for the conv nets (Adam)")
     train.add_argument("--batch-size", type=_positive_int, default=100, help="rows per step")
-    train.add_argument("--iters", type=_iters, default=10000, help="training steps (the book's iters_num; at most 10,000,000)")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--iters", type=_iters, default=None,
+                        help="training steps (the book's iters_num; at most 10,000,000); default 10000")
+    length.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                        help="train N epochs instead of --iters: N * ceil(training rows / batch size) steps")
     train.add_argument("--seed", type=_seed, default=0, help="seed for the weights and the batches")
     train.add_argument("--eval-every", type=_positive_int, default=1, help="measure accuracy every this many epochs")
     train.add_argument("--out", default=None,
@@ -339,18 +489,24 @@ def available_memory():
 
 def memory_needed(args, model, dataset):
     """About the bytes a run takes: weights with their gradients, copies and optimizer state,
-    the activations of a batch (or of an evaluation chunk), the data and the loss history."""
-    from .training import EVAL_ROWS
+    the activations of a batch (the conv nets' im2col columns included), the data and the loss history.
 
+    ``args`` as ``resolve_train_args`` completes them. Returns (weight count, bytes).
+    """
     shapes = model.weight_shapes(args, CLASSES)
     weights = sum(int(np.prod(shape, dtype=np.float64)) for shape in shapes)
     states = {"momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}.get(args.optimizer, 0)
     per_weight = 8 * (5 + states)  # weight, gradient, checkpoint copy, 2 temporaries, optimizer state
-    rows = max(args.batch_size, EVAL_ROWS)
-    widths = int(np.prod(IMAGE_SHAPE)) + 3 * sum(shape[-1] for shape in shapes if len(shape) == 2)
+    activations = 8 * _activation_rows(args) * model.row_floats(args, CLASSES)
     data = DATA_ROWS.get(dataset, 70_000) * int(np.prod(IMAGE_SHAPE)) * 5  # uint8 read, float32 kept
     history = 80 * args.iters  # a Python float per step, and its text in metrics.json
-    return weights, per_weight * weights + 8 * rows * widths + data + history
+    return weights, per_weight * weights + activations + data + history
+
+
+def _activation_rows(args):
+    """The rows whose activations are alive at once: a training batch, or the 100 images that
+    ``accuracy`` predicts at a time (the book's batch_size=100)."""
+    return max(args.batch_size, 100)
 
 
 def _check_memory(args, model, dataset):
@@ -358,9 +514,51 @@ def _check_memory(args, model, dataset):
     available = available_memory()
     if available is not None and needed > available:
         raise _Refused(f"this run needs about {_format_bytes(needed)} of memory ({weights:,} weights with their "
-                       f"gradients and optimizer state, activations of {max(args.batch_size, 1000):,} rows, the "
+                       f"gradients and optimizer state, activations of {_activation_rows(args):,} rows, the "
                        f"data, the history of {args.iters:,} steps), but about {_format_bytes(available)} is "
                        f"available: choose smaller --hidden sizes, --batch-size or --iters")
+
+
+def _steps_for_epochs(epochs, train_rows, batch_size):
+    """--epochs N as steps: N * ceil(train_rows / batch_size), so that each epoch sees every row once on average."""
+    return epochs * -(-train_rows // batch_size)
+
+
+def resolve_train_args(args):
+    """The arguments of `train` completed for its model, as a new Namespace.
+
+    Refuses (``_Refused``, one line) an option the model does not take and a
+    run longer than MAX_ITERS steps; fills every argument left at None from
+    ``Model.defaults`` (and --iters from its default of 10000); turns --epochs
+    into --iters (``_steps_for_epochs``, with the data set's training rows).
+    """
+    model = MODELS[args.model]
+    args = argparse.Namespace(**vars(args))
+    for name, option in MODEL_OPTIONS.items():
+        if name not in model.options and getattr(args, name) not in (None, False):
+            takes = ", ".join(MODEL_OPTIONS[n] for n in model.options) or "none of the per-model options"
+            others = ", ".join(other for other, entry in MODELS.items() if name in entry.options)
+            raise _Refused(f"--model {args.model} does not take {option}: the book's {model.net_name} has no such "
+                           f"setting (it takes {takes}; {option} is for --model {others})")
+    for name, value in model.defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if model.one_hidden and len(args.hidden) != 1:
+        raise _Refused(f"--model {args.model} takes one hidden size, got {len(args.hidden)} "
+                       f"({','.join(map(str, args.hidden))}); use --model multi-layer for several")
+    if args.model == "simple-convnet" and isinstance(args.weight_init_std, str):
+        raise _Refused(f"--model simple-convnet takes a number for --weight-init-std (the book's SimpleConvNet "
+                       f"scales every weight by it), got {args.weight_init_std!r}")
+    if args.epochs is not None:
+        rows = TRAIN_ROWS[_dataset_to_use(args.dataset)]
+        args.iters = _steps_for_epochs(args.epochs, rows, args.batch_size)
+        if args.iters > MAX_ITERS:
+            raise _Refused(f"--epochs {args.epochs:,} is {args.iters:,} steps of batch {args.batch_size} on "
+                           f"{rows:,} rows, more than {MAX_ITERS:,} (1,000 times the book's 10,000 steps; that "
+                           f"would take days): choose fewer --epochs")
+    elif args.iters is None:
+        args.iters = 10000
+    return args
 
 
 def _out_folder(path):
@@ -410,15 +608,14 @@ def _remove_if_empty(created):
 
 
 def _prepare(args):
-    """Every check that can fail before training: returns (model, dataset, out folder, note)."""
+    """Every check that can fail before training: returns (completed args, model, dataset, out folder, note)."""
+    args = resolve_train_args(args)
     model = MODELS[args.model]
-    if args.model == "two-layer" and len(args.hidden) != 1:
-        raise _Refused("--model two-layer takes one hidden size; use --model multi-layer for several")
     dataset = _dataset_to_use(args.dataset)
     _check_memory(args, model, dataset)
     path = args.out or os.path.join("runs", f"{dataset}-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
     folder, note = _out_folder(path)
-    return model, dataset, folder, note
+    return args, model, dataset, folder, note
 
 
 # --- train ---
@@ -430,7 +627,7 @@ def run_train(args):
     from .training import LossNotFinite, TrainingInterrupted, format_seconds, train
 
     try:
-        model, dataset, out, note = _prepare(args)
+        args, model, dataset, out, note = _prepare(args)
         created = _make_folder(out)
     except _Refused as refusal:
         print(f"tinygrad-ko train: error: {refusal}", file=sys.stderr)
@@ -440,6 +637,8 @@ def run_train(args):
     except BaseException:
         _remove_if_empty(created)
         raise
+    if args.epochs is not None:  # exact for the data as loaded (TRAIN_ROWS gave the same for the known sets)
+        args.iters = _steps_for_epochs(args.epochs, x_train.shape[0], args.batch_size)
     np.random.seed(args.seed)
     net = model.build(args, int(t_train.max()) + 1)
     optimizer = make_optimizer(args.optimizer, lr=args.lr)
@@ -449,7 +648,7 @@ def run_train(args):
         print(note)
     sizes = _layers_in_words(model.weight_shapes(args, int(t_train.max()) + 1))
     print(f"{type(net).__name__} {sizes} on {used} ({x_train.shape[0]} train, {x_test.shape[0]} test rows), "
-          f"{args.optimizer} lr {args.lr}, batch {args.batch_size}, {args.iters} steps, "
+          f"{args.optimizer} lr {args.lr}, batch {args.batch_size}, {_run_length(args)}, "
           f"{threads} BLAS thread{'s' if threads != 1 else ''}")
     if args.numerical:
         count = sum(int(np.asarray(p).size) for p in net.params.values())
@@ -475,6 +674,13 @@ def run_train(args):
     print(f"final train acc {history['final_train_accuracy']:.4f}, test acc {history['final_test_accuracy']:.4f} "
           f"after {args.iters} steps in {format_seconds(history['seconds'])}; wrote {', '.join(written)} to {out}")
     return 0
+
+
+def _run_length(args):
+    """'10000 steps', or '3 epochs (1,800 steps)'."""
+    if args.epochs is None:
+        return f"{args.iters} steps"
+    return f"{args.epochs} epoch{'s' if args.epochs != 1 else ''} ({args.iters:,} steps)"
 
 
 def _save_run(run, state, history, stopped, plot):
