@@ -20,11 +20,11 @@ OUT/ch06_overfit_dropout.png. ``--epochs 61`` gives a quick look.
 """
 
 import argparse
-import os
 
 import numpy as np
 
 import tinygrad_ko as tk
+from accuracy_plots import plot_accuracy_runs
 
 
 def load_data(name, train_size=300):
@@ -55,30 +55,6 @@ def train(data, use_dropout, dropout_ratio, epochs, seed, verbose=True):
     return trainer.train_acc_list, trainer.test_acc_list
 
 
-def plot_curves(runs, out_dir):
-    """Train and test accuracy of each run, side by side; return the PNG's path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg   # files only, never a window
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 4))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(runs), squeeze=False)[0]
-    for ax, (title, (train_acc_list, test_acc_list)) in zip(axes, runs.items()):
-        x = np.arange(len(train_acc_list))
-        ax.plot(x, train_acc_list, marker="o", label="train", markevery=10)
-        ax.plot(x, test_acc_list, marker="s", label="test", markevery=10)
-        ax.set_title(title)
-        ax.set_xlabel("epochs")
-        ax.set_ylabel("accuracy")
-        ax.set_ylim(0, 1.0)
-        ax.legend(loc="lower right")
-    fig.tight_layout()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "ch06_overfit_dropout.png")
-    fig.savefig(path)
-    return path
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=301, help="epochs of 3 steps (the book's 301)")
@@ -103,7 +79,7 @@ def main(argv=None):
               f"gap {gaps[-1]:.4f}, mean gap over the epochs {gaps.mean():.4f}")
 
     try:
-        print("wrote", plot_curves(runs, args.out))
+        print("wrote", plot_accuracy_runs(runs, args.out, "ch06_overfit_dropout.png"))
     except ImportError:
         print("no plot: matplotlib is not installed (pip install matplotlib)")
 

@@ -19,11 +19,11 @@ gives a quick look.
 """
 
 import argparse
-import os
 
 import numpy as np
 
 import tinygrad_ko as tk
+from accuracy_plots import plot_accuracy_runs
 from tinygrad_ko.threads import set_blas_threads
 
 
@@ -78,30 +78,6 @@ def train(data, weight_decay_lambda, max_epochs, seed, log_every=20):
     return train_acc_list, test_acc_list, network
 
 
-def plot_curves(runs, out_dir):
-    """Train and test accuracy of each run, side by side; return the PNG's path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg   # files only, never a window
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 4))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(runs), squeeze=False)[0]
-    for ax, (title, (train_acc_list, test_acc_list, _)) in zip(axes, runs.items()):
-        x = np.arange(len(train_acc_list))
-        ax.plot(x, train_acc_list, marker="o", label="train", markevery=10)
-        ax.plot(x, test_acc_list, marker="s", label="test", markevery=10)
-        ax.set_title(title)
-        ax.set_xlabel("epochs")
-        ax.set_ylabel("accuracy")
-        ax.set_ylim(0, 1.0)
-        ax.legend(loc="lower right")
-    fig.tight_layout()
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "ch06_overfit_weight_decay.png")
-    fig.savefig(path)
-    return path
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=201, help="epochs of 3 steps (the book's max_epochs)")
@@ -128,7 +104,8 @@ def main(argv=None):
               f"gap {gap:.4f}, sum of W**2 {weights_sum_of_squares(network):.1f}")
 
     try:
-        print("wrote", plot_curves(runs, args.out))
+        print("wrote", plot_accuracy_runs({title: run[:2] for title, run in runs.items()}, args.out,
+                                          "ch06_overfit_weight_decay.png"))
     except ImportError:
         print("no plot: matplotlib is not installed (pip install matplotlib)")
 
