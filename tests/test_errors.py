@@ -48,6 +48,7 @@ import gzip
 import os
 import pickle
 import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -374,3 +375,254 @@ def test_load_of_a_file_cut_inside_the_array_data(tmp_path):
     message = message_of(ValueError, tk.load, path)
     assert_words(message, str(path), "truncated")
     assert os.path.exists(path)
+
+
+# --- sizes: a layer size, a class count, a channel count is a positive int (issue 15, point 7) ---
+
+
+SIZE_REFUSALS = [
+    # (what is made, error, words the message must hold)
+    (lambda: tk.TwoLayerNet(784, 0, 10), ValueError, ["TwoLayerNet", "hidden_size", "positive int", "got 0"]),
+    (lambda: tk.TwoLayerNet(784, 10, 0), ValueError, ["TwoLayerNet", "output_size", "number of classes", "got 0"]),
+    (lambda: tk.TwoLayerNet(784, -5, 10), ValueError, ["TwoLayerNet", "hidden_size", "got -5"]),
+    (lambda: tk.TwoLayerNet(0, 5, 10), ValueError, ["TwoLayerNet", "input_size", "got 0"]),
+    (lambda: tk.TwoLayerNet(784, 2.5, 10), TypeError, ["TwoLayerNet", "hidden_size", "2.5 (float)", "such as 2"]),
+    (lambda: tk.TwoLayerNet(784, 50.0, 10), TypeError, ["TwoLayerNet", "hidden_size", "50.0 (float)", "pass 50"]),
+    (lambda: tk.TwoLayerNet(784, "50", 10), TypeError, ["TwoLayerNet", "hidden_size", "'50' (str)", "pass 50"]),
+    (lambda: tk.TwoLayerNet(True, 5, 10), TypeError, ["TwoLayerNet", "input_size", "True (bool)"]),
+    (lambda: tk.MultiLayerNet(784, [0], 10), ValueError, ["MultiLayerNet", "hidden_size_list[0]", "got 0"]),
+    (lambda: tk.MultiLayerNet(784, [50, -1], 10), ValueError, ["MultiLayerNet", "hidden_size_list[1]", "got -1"]),
+    (lambda: tk.MultiLayerNet(784, [50], 0), ValueError, ["MultiLayerNet", "output_size", "got 0"]),
+    (lambda: tk.MultiLayerNet(784, 50, 10), TypeError, ["MultiLayerNet", "hidden_size_list", "list", "[50]"]),
+    (lambda: tk.MultiLayerNetExtend(784, [0], 10), ValueError, ["MultiLayerNetExtend", "hidden_size_list[0]"]),
+    (lambda: tk.nn.Linear(0, 3), ValueError, ["Linear", "in_features", "positive int", "got 0"]),
+    (lambda: tk.nn.Linear(3, -1), ValueError, ["Linear", "out_features", "got -1"]),
+    (lambda: tk.nn.Linear(3, 2.0), TypeError, ["Linear", "out_features", "2.0 (float)", "pass 2"]),
+    (lambda: tk.nn.BatchNorm1d(0), ValueError, ["BatchNorm1d", "num_features", "got 0"]),
+    (lambda: tk.nn.BatchNorm2d(-1), ValueError, ["BatchNorm2d", "num_features", "got -1"]),
+    (lambda: tk.nn.Conv2d(1, 0, 3), ValueError, ["Conv2d: out_channels must be a positive int, got 0"]),
+    (lambda: tk.SimpleConvNet(output_size=0), ValueError, ["SimpleConvNet", "output_size", "got 0"]),
+    (lambda: tk.SimpleConvNet(hidden_size=0), ValueError, ["SimpleConvNet", "hidden_size", "got 0"]),
+    (lambda: tk.SimpleConvNet(conv_param={"filter_num": 0, "filter_size": 5, "pad": 0, "stride": 1}), ValueError,
+     ["SimpleConvNet", "conv_param['filter_num']", "got 0"]),
+    (lambda: tk.SimpleConvNet(conv_param={"filter_num": 3, "filter_size": 5, "pad": 0, "stride": 0}), ValueError,
+     ["SimpleConvNet", "conv_param['stride']", "got 0"]),
+    (lambda: tk.SimpleConvNet(conv_param={"filter_num": 3, "filter_size": 5, "pad": -1, "stride": 1}), ValueError,
+     ["SimpleConvNet", "conv_param['pad']", "non-negative", "got -1"]),
+    (lambda: tk.SimpleConvNet(conv_param={"filter_num": 3, "filter_size": 2.5, "pad": 0, "stride": 1}), TypeError,
+     ["SimpleConvNet", "conv_param['filter_size']", "2.5 (float)"]),
+    (lambda: tk.SimpleConvNet(conv_param={"filter_nums": 3}), ValueError,
+     ["SimpleConvNet", "conv_param", "unknown 'filter_nums'"]),
+    (lambda: tk.SimpleConvNet(input_dim=(28, 28)), ValueError, ["SimpleConvNet", "input_dim", "(1, 28, 28)"]),
+    (lambda: tk.SimpleConvNet(input_dim=(0, 28, 28)), ValueError, ["SimpleConvNet", "input_dim[0]", "got 0"]),
+    (lambda: tk.DeepConvNet(hidden_size=0), ValueError, ["DeepConvNet", "hidden_size", "got 0"]),
+    (lambda: tk.DeepConvNet(output_size=0), ValueError, ["DeepConvNet", "output_size", "got 0"]),
+    (lambda: tk.DeepConvNet(conv_param_1={"filter_num": 4}), ValueError,
+     ["DeepConvNet", "conv_param_1", "missing 'filter_size', 'pad', 'stride'"]),
+]
+
+
+@pytest.mark.parametrize("make, error, words", SIZE_REFUSALS)
+def test_a_size_that_is_not_a_positive_int_names_the_class_the_argument_and_the_value(make, error, words):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # no divide-by-zero warning on the way to the error
+        message = message_of(error, make)
+    assert_words(message, *words)
+
+
+def test_sizes_given_as_numpy_integers_are_fine():
+    net = tk.TwoLayerNet(np.int64(4), np.int32(3), np.int64(2))
+    assert {k: v.shape for k, v in net.params.items()} == {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
+    assert tk.nn.Linear(np.int64(3), np.uint8(2)).weight.shape == (2, 3)
+    assert tk.MultiLayerNet(4, np.array([3, 2]), 2).params["W2"].shape == (3, 2)
+    assert tk.nn.BatchNorm1d(np.int16(3)).weight.shape == (3,)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: tk.TwoLayerNet(4, 3, 2, weight_init_std=float("nan")), ["weight_init_std", "finite", "nan"]),
+    (lambda: tk.nn.BatchNorm1d(3, eps=0), ["BatchNorm1d", "eps", "finite positive", "got 0", "1e-05"]),
+    (lambda: tk.nn.BatchNorm2d(3, eps=-1e-5), ["BatchNorm2d", "eps", "got -1e-05"]),
+    (lambda: tk.nn.BatchNorm1d(3, momentum=2), ["BatchNorm1d", "momentum", "[0, 1]", "got 2"]),
+    (lambda: F.batch_norm(np.ones((2, 3)), None, None, eps=-1), ["batch_norm", "eps", ">= 0", "got -1"]),
+    (lambda: F.batch_norm(np.ones((2, 3)), None, None, momentum=1.5), ["batch_norm", "momentum", "got 1.5"]),
+])
+def test_other_layer_settings_out_of_range(make, words):
+    assert_words(message_of(ValueError, make), *words)
+
+
+def test_batch_norm_with_momentum_none_and_no_running_statistics_works():
+    # momentum=None (a plain average) has nothing to average when no statistics are tracked.
+    bn = tk.nn.BatchNorm1d(3, momentum=None, track_running_stats=False)
+    y = bn(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_allclose(y.numpy(), [[-1, -1, -1], [1, 1, 1]], atol=1e-4)
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: tk.TwoLayerNet(4, 3, 2).accuracy(np.ones((2, 4)), np.array([0, 1]), batch_size=0),
+     ValueError, ["accuracy", "batch_size", "got 0"]),
+    (lambda: tk.eye(-1), ValueError, ["eye", "n", "got -1"]),
+    (lambda: tk.eye(2.5), TypeError, ["eye", "n", "2.5 (float)"]),
+    (lambda: tk.arange(0, 3, 0), ValueError, ["arange", "step must not be 0"]),
+    (lambda: tk.gradient_descent(lambda x: (x ** 2).sum(), np.ones(2), lr=float("nan")), ValueError,
+     ["gradient_descent", "lr", "nan"]),
+    (lambda: tk.gradient_descent(lambda x: (x ** 2).sum(), np.ones(2), step_num=-1), ValueError,
+     ["gradient_descent", "step_num", "-1"]),
+])
+def test_counts_and_steps_that_cannot_work(make, error, words):
+    assert_words(message_of(error, make), *words)
+
+
+def test_trainer_batch_size_zero_is_refused_by_name(tmp_path):
+    (x, t), _ = tk.datasets.load_mnist(sample=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        message = message_of(ValueError, tk.Trainer, tk.TwoLayerNet(784, 3, 10), x, t, x, t, epochs=1,
+                             mini_batch_size=0, verbose=False)
+    assert_words(message, "Trainer", "mini_batch_size", "got 0")
+
+
+# --- the step of a numerical derivative: a finite positive number ---
+
+
+@pytest.mark.parametrize("name, call, step, value", [
+    ("numerical_gradient", lambda h: tk.numerical_gradient(lambda x: (x ** 2).sum(), np.ones(2), h=h), "h", 0),
+    ("numerical_gradient", lambda h: tk.numerical_gradient(lambda x: (x ** 2).sum(), np.ones(2), h=h), "h", -1e-4),
+    ("numerical_diff", lambda h: tk.numerical_diff(lambda x: x ** 2, 1.0, h=h), "h", -1),
+    ("numerical_diff", lambda h: tk.numerical_diff(lambda x: x ** 2, 1.0, h=h), "h", float("nan")),
+    ("numerical_diff", lambda h: tk.numerical_diff(lambda x: x ** 2, 1.0, h=h), "h", float("inf")),
+    ("gradcheck", lambda e: tk.gradcheck(lambda t: t * t, Tensor(np.ones(2), requires_grad=True), eps=e), "eps", 0),
+    ("gradgradcheck", lambda e: tk.gradgradcheck(lambda t: t ** 3, Tensor(np.ones(2), requires_grad=True), eps=e),
+     "eps", -1e-6),
+])
+def test_a_step_that_is_not_a_finite_positive_number_is_refused(name, call, step, value):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # and no divide-by-zero warning before it
+        message = message_of(ValueError, call, value)
+    assert message.startswith(f"{name}: {step} must be a finite positive number, got {value!r}"), message
+    assert "usual value" in message
+
+
+def test_a_step_that_is_not_a_number_is_a_type_error():
+    message = message_of(TypeError, tk.numerical_diff, lambda x: x ** 2, 1.0, h="1e-4")
+    assert_words(message, "numerical_diff", "h", "'1e-4' (str)")
+
+
+# --- an axis is an int (or a tuple of ints): never a string or a float ---
+
+
+AXIS_OPS = {
+    "sum": lambda x, a: x.sum(axis=a), "mean": lambda x, a: x.mean(axis=a), "max": lambda x, a: x.max(axis=a),
+    "min": lambda x, a: x.min(axis=a), "var": lambda x, a: x.var(axis=a), "std": lambda x, a: x.std(axis=a),
+    "prod": lambda x, a: x.prod(axis=a), "logsumexp": lambda x, a: x.logsumexp(axis=a),
+    "cumsum": lambda x, a: x.cumsum(axis=a), "argmax": lambda x, a: x.argmax(axis=a),
+    "argmin": lambda x, a: x.argmin(axis=a), "softmax": lambda x, a: F.softmax(x, axis=a),
+    "log_softmax": lambda x, a: F.log_softmax(x, axis=a), "concatenate": lambda x, a: tk.concatenate([x, x], axis=a),
+    "split": lambda x, a: tk.split(x, 1, axis=a), "swapaxes": lambda x, a: x.swapaxes(a, 0),
+    "squeeze": lambda x, a: x.squeeze(axis=a), "unsqueeze": lambda x, a: x.unsqueeze(a),
+    "expand_dims": lambda x, a: x.expand_dims(a), "stack": lambda x, a: tk.stack([x, x], axis=a),
+    "np.sum": lambda x, a: np.sum(x, axis=a),
+}
+
+
+@pytest.mark.parametrize("name", AXIS_OPS)
+@pytest.mark.parametrize("axis, shown", [("1", "'1' (str)"), (1.0, "1.0 (float)")])
+def test_an_axis_that_is_not_an_int_names_the_op_the_axis_and_the_shape(name, axis, shown):
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    message = message_of(TypeError, AXIS_OPS[name], x, axis)
+    op = "sum" if name == "np.sum" else name
+    assert message.startswith(f"{op}: axis must be an int"), message
+    assert_words(message, f"got {shown}", "shape (2, 3)", "use axis=1")
+    assert "out of range" not in message and "interpreted" not in message and "iterable" not in message
+
+
+def test_an_axis_tuple_with_a_string_names_the_entry_and_a_bool_is_not_an_axis():
+    x = Tensor(np.ones((2, 3)))
+    assert_words(message_of(TypeError, x.sum, axis=(0, "1")), "sum", "(0, '1')", "'1' (str)", "axis=(0, 1)")
+    assert_words(message_of(TypeError, x.max, axis=True), "max", "True (bool)", "from -2 to 1")
+
+
+def test_softmax_axis_out_of_range_speaks_of_the_tensor_not_numpy():
+    message = message_of(ValueError, F.softmax, np.ones((2, 3)), axis=5)
+    assert_words(message, "softmax: axis 5 is out of range", "(2, 3)", "from -2 to 1")
+    assert "out of bounds" not in message and "array of dimension" not in message
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda x: x.reshape(3.0, 2), TypeError, ["reshape", "(3.0, 2)", "(2, 3)", "use (3, 2)"]),
+    (lambda x: x.reshape(4, 4), ValueError, ["reshape", "(2, 3)", "6 elements", "(4, 4)", "multiply to 6"]),
+    (lambda x: x.transpose("1", 0), TypeError, ["transpose", "('1', 0)", "(2, 3)", "use (1, 0)"]),
+    (lambda x: x.broadcast_to(-1, 3), ValueError, ["broadcast_to", "(-1, 3)", "non-negative", "(2, 3)"]),
+    (lambda x: x.broadcast_to(2.0, 3), TypeError, ["broadcast_to", "(2.0, 3)", "use (2, 3)"]),
+    (lambda x: x.repeat(-1, 1), ValueError, ["repeat:", "(-1, 1)", "non-negative", "(2, 3)"]),
+    (lambda x: tk.split(x, 1.5, axis=1), TypeError, ["split", "1.5", "(2, 3)"]),
+])
+def test_shapes_and_counts_of_the_wrong_kind_name_the_op_and_the_shape(call, error, words):
+    message = message_of(error, call, Tensor(np.ones((2, 3))))
+    assert_words(message, *words)
+    assert "interpreted as an integer" not in message and "broadcast shape must be" not in message
+
+
+# --- dtypes: complex values and foreign byte orders ---
+
+
+def test_a_complex_array_is_refused_like_a_complex_number():
+    message = message_of(TypeError, Tensor, np.ones(2) * 1j)
+    assert_words(message, "Tensor", "complex values", "complex128", "x.real", "np.abs(x)")
+    for make in (lambda: Tensor(np.ones(2)) + np.ones(2) * 1j, lambda: np.ones(2) * 1j * Tensor(np.ones(2)),
+                 lambda: Tensor(np.ones(2)).astype(complex), lambda: tk.zeros(2, dtype=complex)):
+        assert "real part" in message_of(TypeError, make)
+
+
+@pytest.mark.parametrize("dtype, kind", [(">f8", "f"), (">f4", "f"), (">i4", "i"), (">u2", "u"), (">i8", "i")])
+def test_a_big_endian_array_becomes_native_with_equal_values(dtype, kind):
+    data = np.arange(6, dtype=dtype).reshape(2, 3)
+    t = Tensor(data)
+    assert t.dtype.isnative and t.dtype == data.dtype.newbyteorder("=") and t.dtype.kind == kind
+    np.testing.assert_array_equal(t.numpy(), data)
+    assert (t * 2).dtype == t.dtype
+    if kind == "f":
+        w = Tensor(data, requires_grad=True)
+        (w * w).sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), 2 * data)
+        assert Tensor(np.ones(2)).astype(dtype).dtype.isnative
+
+
+@pytest.mark.parametrize("data, shown", [
+    (np.arange(3, dtype=">c16"), "dtype >c16"),
+    (np.array(["ab"], dtype=">U3"), "dtype >U3"),
+    (np.array([1, None], dtype=object), "dtype object"),
+])
+def test_a_big_endian_or_non_numeric_array_tinygrad_cannot_hold_names_its_dtype(data, shown):
+    message = message_of(TypeError, Tensor, data)
+    assert_words(message, "Tensor: cannot hold", shown)
+    assert "real part" in message or "convert" in message
+
+
+# --- losses with no classes ---
+
+
+@pytest.mark.parametrize("name, call, words", [
+    ("softmax_cross_entropy", lambda: F.softmax_cross_entropy(np.zeros((2, 0)), np.array([0, 0])),
+     ["logits of shape (2, 0) have no classes", "the last axis must hold one score per class"]),
+    ("softmax_cross_entropy", lambda: F.softmax_cross_entropy(np.zeros((2, 0)), np.zeros((2, 0))),
+     ["logits of shape (2, 0) have no classes"]),
+    ("cross_entropy_error", lambda: F.cross_entropy_error(np.zeros((2, 0)), np.array([0, 0])),
+     ["(2, 0) have no classes"]),
+    ("cross_entropy_error", lambda: F.cross_entropy_error(np.zeros((2, 0)), np.zeros((2, 0))),
+     ["(2, 0) have no classes"]),
+    ("cross_entropy", lambda: F.cross_entropy(np.zeros((2, 0)), np.array([0, 0])),
+     ["logits of shape (2, 0) have no classes", "axis 1"]),
+    ("nll_loss", lambda: F.nll_loss(np.zeros((2, 0)), np.array([0, 0])), ["(2, 0) have no classes"]),
+])
+def test_scores_with_no_classes_say_so(name, call, words):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # no "divide by zero encountered in log" first
+        message = message_of(ValueError, call)
+    assert message.startswith(name + ":"), message
+    assert_words(message, *words)
+    assert "0 to -1" not in message
+
+
+def test_targets_that_are_not_numbers_are_refused_by_the_loss():
+    message = message_of(TypeError, F.cross_entropy, np.zeros((2, 3)), np.array(["a", "b"]))
+    assert_words(message, "cross_entropy", "targets", "<U1")

@@ -13,16 +13,30 @@ check what happens at the edges, where learners' runs actually die:
   softmax_cross_entropy) emit no NumPy warning at any finite input;
 - backward runs on the same graphs with a random upstream gradient and gives
   each leaf a gradient of its shape and dtype, equal (NaN where the formula
-  gives NaN) to a naive chain rule over the recorded ops written here in NumPy.
+  gives NaN) to a naive chain rule over the recorded ops written here in NumPy;
+- axes and sizes of the wrong type (``axis="1"``, ``1.0``, ``True``, a float size
+  in reshape) are a TypeError naming the op, as NumPy refuses them too;
+- hostile files (random bytes, damaged ``.npz`` and book pickles, pickles naming
+  random globals, IDX and pickle headers declaring sizes they do not hold) make
+  ``tk.load``, ``tk.load_book_params`` and ``read_idx`` return plain arrays or
+  raise ValueError or UnsafePickleError, and nothing else: no other exception,
+  no call of anything the file names, no allocation of a declared size.
 
 Each op's NumPy reference is applied to the arrays tinygrad_ko actually fed the
 op, so rounding does not compound along a program and the comparison stays tight.
 """
 
 import contextlib
+import gzip
+import io
 import math
 import os
+import pickle
+import struct
+import tempfile
+import tracemalloc
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -32,7 +46,8 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_ko as tk
 import tinygrad_ko.functional as F
-from tinygrad_ko import Tensor
+from tinygrad_ko import Tensor, UnsafePickleError
+from tinygrad_ko.datasets import read_idx
 
 DOCUMENTED = (ValueError, IndexError, TypeError)
 
@@ -330,8 +345,14 @@ def axis_arguments(draw, ndim, allow_invalid=True):
     if not allow_invalid:
         return draw(valid)
     invalid = st.one_of(st.integers(-ndim - 2, ndim + 1),
-                        st.lists(st.integers(-ndim - 1, ndim), min_size=1, max_size=3).map(tuple))
+                        st.lists(st.integers(-ndim - 1, ndim), min_size=1, max_size=3).map(tuple),
+                        WRONG_AXES)
     return draw(st.one_of(valid, valid, invalid))
+
+
+# Axes of the wrong type, as learners write them: NumPy refuses each with a TypeError, and so
+# must tinygrad_ko, naming the op (never "axis 1 is out of range").
+WRONG_AXES = st.sampled_from(["1", "0", "-1", 1.0, 0.0, True, (0, "1"), (0.0,)])
 
 
 @st.composite
@@ -347,7 +368,8 @@ def reshape_targets(draw, shape):
         target = tuple(target)
     if target and draw(st.booleans()):
         i = draw(st.integers(0, len(target) - 1))
-        target = target[:i] + (-1,) + target[i + 1:]
+        target = target[:i] + (draw(st.sampled_from([-1, -1, -1, float(target[i]), str(target[i])])),) \
+            + target[i + 1:]                         # a float or a string size: a TypeError naming reshape
     return target
 
 
@@ -554,7 +576,7 @@ class Program:
         name = self.draw(st.sampled_from(["softmax", "log_softmax"]))
         x = self.pick()
         ndim = self.tensor(x).ndim
-        axis = self.draw(st.integers(-ndim - 1, ndim) if self.draw(st.booleans()) else st.just(-1), label="axis")
+        axis = self.draw(st.one_of(st.just(-1), st.integers(-ndim - 1, ndim), WRONG_AXES), label="axis")
         fn, ref, vjp = ((F.softmax, np_softmax, softmax_vjp) if name == "softmax"
                         else (F.log_softmax, np_log_softmax, log_softmax_vjp))
         # A 0-d tensor has no classes: tinygrad_ko refuses it (NumPy's axis -1 of a 0-d array is lenient).
@@ -904,3 +926,212 @@ def test_softmax_cross_entropy_of_an_empty_batch_backpropagates():
         loss.backward()
     assert np.isnan(loss.item())
     assert x.grad.shape == (0, 3)
+
+
+# --- hostile files: whatever the bytes, the loaders read plain arrays or refuse, and run nothing ---
+
+FILE_ERRORS = (ValueError, UnsafePickleError)   # all that tk.load, load_book_params and read_idx may raise
+FILE_FUZZ = settings(max_examples=min(EXAMPLES, 60), deadline=None)
+LOADERS = {"tk.load": tk.load, "tk.load_book_params": tk.load_book_params, "read_idx": read_idx}
+MAGICS = [b"", b"PK\x03\x04", b"PK\x05\x06", b"\x80\x02}", b"\x80\x04\x95", b"\x1f\x8b\x08", b"\x93NUMPY\x01\x00",
+          bytes([0, 0, 8, 1]), bytes([0, 0, 8, 3]), bytes([0, 0, 0x0D, 2])]
+
+
+@contextlib.contextmanager
+def a_file(raw, name="params.pkl"):
+    """A fresh folder holding one file of ``raw`` bytes: (its path, the folder)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(raw)
+        yield path, folder
+
+
+def load_or_refuse(loader, path, **kwargs):
+    """Call the loader: what it returns must be plain arrays; what it raises must be documented."""
+    try:
+        result = LOADERS[loader](path, **kwargs)
+    except FILE_ERRORS:
+        return None
+    arrays = [result] if loader == "read_idx" else list(result.values())
+    assert loader == "read_idx" or all(isinstance(k, str) for k in result)
+    for a in arrays:
+        assert type(a) is np.ndarray and a.dtype.kind in "biufc" and a.dtype.isnative
+    return result
+
+
+@FILE_FUZZ
+@given(magic=st.sampled_from(MAGICS), tail=st.binary(max_size=300), loader=st.sampled_from(sorted(LOADERS)))
+def test_random_bytes_are_refused_with_a_documented_error(magic, tail, loader):
+    with a_file(magic + tail) as (path, _):
+        load_or_refuse(loader, path)
+
+
+@st.composite
+def saved_arrays(draw):
+    """A dict of small arrays of the dtypes tk.save writes."""
+    names = draw(st.lists(st.sampled_from(["W1", "b1", "W2", "b2", "gamma1"]), min_size=1, max_size=3, unique=True))
+    dtype = st.sampled_from([np.float64, np.float32, np.int64, np.uint8, np.bool_])
+    return {n: draw(hnp.arrays(draw(dtype), hnp.array_shapes(min_dims=0, max_dims=2, max_side=4))) for n in names}
+
+
+@FILE_FUZZ
+@given(arrays=saved_arrays(), compressed=st.booleans(), book=st.booleans(), data=st.data())
+def test_damaged_npz_and_book_files_are_read_as_arrays_or_refused(arrays, compressed, book, data):
+    # A valid file, then cut short, with bytes overwritten, or with a 4-byte size field somewhere
+    # (zip sizes and offsets, header lengths) claiming up to 4 GiB.
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "params.pkl" if book else "model.npz")
+        if book:
+            tk.save_book_params(arrays, path)
+        elif compressed:
+            np.savez_compressed(path, **arrays)
+        else:
+            tk.save(arrays, path)
+        raw = bytearray(open(path, "rb").read())
+        damage = data.draw(st.sampled_from(["truncate", "overwrite", "size field"]), label="damage")
+        at = data.draw(st.integers(0, len(raw) - 1), label="at")
+        if damage == "truncate":
+            raw = raw[:at]
+        elif damage == "overwrite":
+            raw[at:at + 8] = data.draw(st.binary(min_size=1, max_size=8), label="bytes")
+        else:
+            raw[at:at + 4] = struct.pack("<I", data.draw(st.sampled_from([2**32 - 1, 2**31, 10**9, 65535, 0])))
+        with open(path, "wb") as f:
+            f.write(raw)
+        tracemalloc.start()
+        try:
+            for loader in ("tk.load", "tk.load_book_params"):
+                load_or_refuse(loader, path, max_bytes=2**20)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 * 2**20          # a claimed size is checked before anything is allocated
+
+
+# Globals a hostile pickle names: ones that would run something, and random names.
+DANGEROUS = [("builtins", "open"), ("io", "open"), ("os", "system"), ("posix", "system"), ("subprocess", "call"),
+             ("subprocess", "Popen"), ("builtins", "eval"), ("builtins", "exec"), ("builtins", "getattr"),
+             ("builtins", "__import__"), ("shutil", "rmtree"), ("pathlib", "Path"), ("numpy", "load"),
+             ("numpy", "save"), ("numpy.core.multiarray", "_reconstruct"), ("numpy", "dtype"), ("numpy", "ndarray"),
+             ("pickle", "loads"), ("codecs", "encode"), ("__main__", "Evil"), ("copyreg", "_reconstructor")]
+IDENTIFIER = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,10}(\.[A-Za-z_][A-Za-z0-9_]{0,6})?\Z")
+
+
+def _unicode(text, protocol):
+    data = text.encode()
+    if protocol >= 4 and len(data) < 256:
+        return b"\x8c" + bytes([len(data)]) + data                 # SHORT_BINUNICODE
+    return b"X" + struct.pack("<I", len(data)) + data              # BINUNICODE
+
+
+@st.composite
+def hostile_pickles(draw, marker):
+    """A pickle of {"W1": module.name(*args)}: the call, if it ever ran, would create ``marker``."""
+    module, name = draw(st.one_of(st.sampled_from(DANGEROUS), st.tuples(IDENTIFIER, IDENTIFIER)))
+    protocol = draw(st.sampled_from([2, 3, 4]))
+    args = draw(st.sampled_from([(marker, "w"), (f"touch {marker}",), (["touch", marker],), (marker,)]))
+    if protocol >= 4:
+        find = _unicode(module, 4) + _unicode(name, 4) + b"\x93"   # STACK_GLOBAL
+    else:
+        find = b"c" + f"{module}\n{name}\n".encode()               # GLOBAL
+    call = find + pickle.dumps(args, protocol=protocol)[2:-1] + b"R"  # the args tuple, then REDUCE
+    if draw(st.booleans()):
+        call += pickle.dumps({"x": 1}, protocol=protocol)[2:-1] + b"b"  # BUILD with a state
+    value = b"}" + _unicode("W1", protocol) + call + b"s"          # {"W1": call}
+    return bytes([0x80, protocol]) + value + b"."
+
+
+@FILE_FUZZ
+@given(data=st.data())
+def test_pickles_with_random_globals_are_refused_and_run_nothing(data):
+    with tempfile.TemporaryDirectory() as folder:
+        marker = os.path.join(folder, "created")
+        raw = data.draw(hostile_pickles(marker), label="pickle")
+        with a_file(raw) as (path, _):
+            with pytest.raises(FILE_ERRORS):
+                tk.load_book_params(path)
+            with pytest.raises(FILE_ERRORS):
+                tk.load(path)
+        assert not os.path.exists(marker), "a global in the pickle was called"
+
+
+class _ClaimsShape:
+    """Pickles as an ndarray whose state claims ``shape`` for the bytes ``raw``."""
+
+    def __init__(self, shape, raw):
+        self.shape, self.raw = shape, raw
+
+    def __reduce__(self):
+        func, args, (version, _, dtype, fortran, _) = np.zeros(1).__reduce__()
+        return func, args, (version, self.shape, dtype, fortran, self.raw)
+
+
+SIDES = st.one_of(st.integers(0, 8), st.sampled_from([2**16, 2**31 - 1, 2**32 - 1, 10**12]))
+
+
+@FILE_FUZZ
+@given(shape=st.lists(SIDES, min_size=1, max_size=4).map(tuple), stored=st.integers(0, 64))
+def test_book_pickles_declaring_sizes_they_do_not_hold_are_refused_before_allocating(shape, stored):
+    raw = pickle.dumps({"W1": _ClaimsShape(shape, bytes(stored))}, protocol=3)
+    with a_file(raw) as (path, _):
+        tracemalloc.start()
+        try:
+            result = load_or_refuse("tk.load_book_params", path)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * 2**20
+    if result is not None:                  # only when the shape fits the bytes exactly
+        assert result["W1"].shape == shape and result["W1"].nbytes == stored
+
+
+@FILE_FUZZ
+@given(code=st.sampled_from([0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E, 0x07]), dims=st.lists(SIDES, min_size=0, max_size=4),
+       stored=st.binary(max_size=64), compress=st.booleans(), ndim=st.sampled_from([None, 1, 3]))
+def test_idx_files_declaring_sizes_they_do_not_hold_are_refused_before_allocating(code, dims, stored, compress,
+                                                                                    ndim):
+    dims = [d % 2**32 for d in dims]
+    raw = bytes([0, 0, code, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + stored
+    if compress:
+        raw = gzip.compress(raw, mtime=0)
+    with a_file(raw, "data-idx3-ubyte.gz" if compress else "data-idx3-ubyte") as (path, _):
+        tracemalloc.start()
+        try:
+            result = load_or_refuse("read_idx", path, ndim=ndim)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * 2**20
+    if result is not None:
+        assert result.shape == tuple(dims) and (ndim is None or result.ndim == ndim)
+
+
+def _npz_damaged(how):
+    """A one-array .npz file, damaged as the fuzzing above found that the loader once mishandled."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "m.npz")
+        tk.save({"W1": np.array(0.0)}, path)
+        raw = bytearray(open(path, "rb").read())
+    if how == "first bytes cut":                 # every offset in the zip directory now points 7 bytes late
+        raw[0:8] = b"\x00"
+    elif how == "unknown zip version":           # "version needed to extract" 25.5: zipfile raised NotImplementedError
+        at = raw.index(b"PK\x01\x02")
+        raw[at + 6:at + 8] = struct.pack("<H", 255)
+    else:                                        # an entry with an empty name: zipfile's is_dir() raised IndexError
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as z:
+            z.writestr(zipfile.ZipInfo(""), b"abc")
+        raw = buffer.getvalue()
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("how, words", [("first bytes cut", "points outside the file"),
+                                        ("unknown zip version", "zip file version"),
+                                        ("empty name", "entry '' is not an array")])
+def test_npz_damage_found_by_fuzzing_is_a_value_error(how, words):
+    with a_file(_npz_damaged(how), "m.npz") as (path, _):
+        with pytest.raises(ValueError, match=words):
+            tk.load(path)
+        with pytest.raises(ValueError):       # (it tells zip from pickle by the first bytes)
+            tk.load_book_params(path)

@@ -283,7 +283,7 @@ def test_copy_and_clone_are_new_memory_with_identity_gradient(data, x, method):
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: tk.Tensor(np.ones((2, 3))).squeeze(0), ValueError, r"squeeze: axis 0 of shape \(2, 3\) has size 2"),
-    (lambda: tk.Tensor(np.ones((2, 3))).unsqueeze(4), ValueError, "expand_dims: axis 4 is out of range"),
+    (lambda: tk.Tensor(np.ones((2, 3))).unsqueeze(4), ValueError, "unsqueeze: axis 4 is out of range"),
     (lambda: tk.Tensor(np.ones((2, 3, 4))).flatten(2, 1), ValueError, "flatten: start_dim 2 comes after end_dim 1"),
     (lambda: tk.Tensor(np.ones((2, 3))).sum_to((3, 3)), ValueError, r"sum_to: cannot sum shape \(2, 3\) down to"),
     (lambda: tk.Tensor(np.ones((2, 3))).repeat(2), ValueError, "repeat: got 1 sizes .* use tile"),

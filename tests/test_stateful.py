@@ -14,6 +14,13 @@ here (recursion-free only because the graphs are small). After every step:
   never require grad and are leaves; intermediate tensors never get a ``.grad``;
 - a dropped tensor that no live tensor's graph leads to is freed at once, with
   the garbage collector disabled (so no reference cycle can hide).
+
+One rule changes a tensor in place between forward and backward, through the
+public API a learner uses (``-=`` and friends under ``no_grad``, an optimizer's
+``update``, ``load_state_dict``): when backward needs the old values (``x * w``
+reads w) it must raise RuntimeError saying the tensor was "modified in place"
+and by which operation, and change no gradient; when it does not (``x + w``, or
+a tensor no graph used) it must succeed with the gradient of the new state.
 """
 
 import contextlib
@@ -182,6 +189,42 @@ def reference_backward(root):
                 grads[parent.id] = gp if parent.id not in grads else grads[parent.id] + gp
 
 
+# --- changing a tensor in place, as a learner does between forward and backward ---
+
+
+class _Holder(tk.nn.Module):
+    """A module owning one tensor, for load_state_dict."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = w
+
+
+def _in_place(how, w, c):
+    """Change w's data in place through tinygrad_ko's API; return the name the engine gives the change."""
+    with tk.no_grad():
+        if how == "+=":
+            w += c
+        elif how == "-=":
+            w -= c
+        elif how == "*=":
+            w *= c
+        elif how == "/=":
+            w /= c
+        elif how == "SGD.update":
+            tk.optim.SGD(lr=1.0).update({"w": w}, {"w": np.full(w.shape, -c)})   # w -= 1.0 * (-c)
+        else:
+            _Holder(w).load_state_dict({"w": w.data + c})
+    return how
+
+
+def _changed_value(how, value, c):
+    return {"+=": value + c, "-=": value - c, "*=": value * c, "/=": value / c}.get(how, value + c)
+
+
+IN_PLACE = ["+=", "-=", "*=", "/=", "SGD.update", "load_state_dict"]
+
+
 # --- the machine ---
 
 
@@ -330,6 +373,51 @@ class AutogradSession(RuleBasedStateMachine):
         picks = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4), label="picks"))
         t = x.tensor
         self.record(data, lambda: t[picks], "index", [x], picks, no_grad)
+
+    # --- in-place changes between forward and backward ---
+
+    @precondition(lambda self: self.records)
+    @rule(data=st.data(), how=st.sampled_from(IN_PLACE), c=st.sampled_from([0.5, 2.0]),
+          reads=st.booleans(), used=OFTEN)
+    def change_in_place(self, data, how, c, reads, used):
+        """y = x * w (Mul reads w in backward) or x + w (Add reads nothing); then change w, or
+        an unused tensor u, in place and backpropagate from y."""
+        x = self.pick(data, "x", lambda r: np.abs(r.node.value).max(initial=0) <= 100)
+        if x is None:
+            return
+        w_value = data.draw(hnp.arrays(np.float64, x.tensor.shape, elements=VALUES), label="w")
+        w = Record(Tensor(w_value.copy(), requires_grad=True), Node(w_value, requires_grad=True), False)
+        self.records.append(w)
+        a, b = x.tensor, w.tensor
+        self.record(data, (lambda: a * b) if reads else (lambda: a + b), "mul" if reads else "add", [x, w], None,
+                    False)
+        y = self.records[-1]
+        if not used:                       # a fresh tensor no graph has used: changing it is harmless
+            u = Tensor(np.ones(2), requires_grad=True)
+            _in_place(how, u, c)
+            y.tensor.sum().backward(retain_graph=True)
+            reference_backward(y.node)
+            return
+        name = _in_place(how, w.tensor, c)
+        w.node.value = _changed_value(how, w_value, c)
+        np.testing.assert_allclose(w.tensor.data, w.node.value, rtol=1e-12)
+        w.copy = w.tensor.data.copy()      # its data changed on purpose: the invariant now holds the new one
+        if reads:
+            # Mul needs w as it was in the forward pass: backward refuses and no gradient changes.
+            try:
+                y.tensor.sum().backward(retain_graph=True)
+            except RuntimeError as error:  # (no pytest.raises: its record of the error would keep the graph)
+                message = str(error)
+            else:
+                raise AssertionError(f"backward used w after {name} changed it in place, and did not raise")
+            for word in ("modified in place", name, "Mul", str(w.tensor.shape)):
+                assert word in message, message
+            # y's graph can never be backpropagated again: it leaves the session.
+            self.records.remove(y)
+        else:
+            # Add reads neither input: the gradient is exact whatever w holds now.
+            y.tensor.sum().backward(retain_graph=True)
+            reference_backward(y.node)
 
     # --- backward, zero_grad, drop ---
 

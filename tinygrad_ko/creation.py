@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from ._checks import non_negative_int
 from .tensor import Tensor
 
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "randn", "rand"]
@@ -111,6 +112,12 @@ def arange(start, stop=None, step=1, requires_grad=False, dtype=None):
     """
     if stop is None:
         start, stop = 0, start
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise TypeError(f"arange: {name} must be a finite number, got {value!r}")
+    if step == 0:
+        raise ValueError(f"arange: step must not be 0 (it would never reach stop={stop!r}); "
+                         f"use a positive step to count up, a negative one to count down")
     return Tensor(np.arange(start, stop, step, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
@@ -121,6 +128,8 @@ def eye(n, m=None, requires_grad=False, dtype=None):
     Tensor([[1., 0.],
             [0., 1.]])
     """
+    n = non_negative_int(n, "n", "eye")
+    m = None if m is None else non_negative_int(m, "m", "eye")
     return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from ._checks import is_int, positive_number
 from .autograd import enable_grad, grad
 from .tensor import Tensor
 
@@ -41,6 +42,7 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     >>> numerical_diff(lambda x: 0.01 * x**2 + 0.1 * x, 5)
     0.1999999999990898
     """
+    h = positive_number(h, "h", "numerical_diff", usual=1e-4)
     if method == "central":
         first, second = _value(f(x + h)), _value(f(x - h))
     elif method == "forward":
@@ -146,6 +148,7 @@ def numerical_gradient(f, x, h=1e-4):
     array([6., 8.])
     """
     x = _check_perturbable(x, "numerical_gradient")
+    h = positive_number(h, "h", "numerical_gradient", usual=1e-4)
     if _is_low_precision(x.dtype):
         _warn_low_precision(
             "numerical_gradient", f"x has dtype {x.dtype}", x.dtype, h, "h",
@@ -176,6 +179,7 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_history=False):
     >>> gradient_descent(lambda x: x[0]**2 + x[1]**2, np.array([-3.0, 4.0]), lr=0.1)
     array([-6.11110793e-10,  8.14814391e-10])
     """
+    _check_descent(lr, step_num)
     x = np.array(_value(init_x), dtype=np.float64)  # a copy
     history = np.empty((step_num,) + x.shape) if return_history else None
     for step in range(step_num):
@@ -183,6 +187,15 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_history=False):
             history[step] = x
         x -= lr * numerical_gradient(f, x)
     return (x, history) if return_history else x
+
+
+def _check_descent(lr, step_num):
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) \
+            or lr < 0:
+        raise ValueError(f"gradient_descent: lr must be a finite number >= 0, got {lr!r}; the book uses 0.1")
+    if not is_int(step_num) or step_num < 0:
+        raise ValueError(f"gradient_descent: step_num must be an int >= 0 (the number of steps), got {step_num!r}; "
+                         f"the book uses 100")
 
 
 # --- gradient checks ---
@@ -327,6 +340,7 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True)
     >>> tk.gradcheck(lambda x: (x * x.sigmoid()).sum(axis=1), x)
     True
     """
+    eps = positive_number(eps, "eps", "gradcheck", usual=1e-6)
     _warn_if_low_precision_inputs("gradcheck", _checked_inputs(inputs), eps)
     inputs = _float64_inputs(inputs, "gradcheck")
     return _check(fn, inputs, eps, atol, rtol, raise_exception, "gradcheck",
@@ -395,6 +409,7 @@ def gradgradcheck(fn, *inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3
     >>> tk.gradgradcheck(lambda x: x.tanh() * x, x)
     True
     """
+    eps = positive_number(eps, "eps", "gradgradcheck", usual=1e-6)
     checked = _checked_inputs(inputs)
     inputs = _float64_inputs(inputs, "gradgradcheck")
     with enable_grad():

@@ -8,6 +8,8 @@ import numbers
 
 import numpy as np
 
+from ._checks import one_axis
+
 
 class Tensor:
     """An n-dimensional array whose operations are recorded for backprop.
@@ -31,7 +33,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_changed_by", "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        if type(data) is np.ndarray and dtype is None and not requires_grad:
+        if type(data) is np.ndarray and dtype is None and not requires_grad and data.dtype in _NATIVE_REAL:
             self.data, self.grad, self.requires_grad, self._ctx, self._version = data, None, False, None, 0
             return  # the common case (wrapping an array), kept fast
         if isinstance(data, Tensor):
@@ -42,9 +44,13 @@ class Tensor:
             data = _from_python(data, dtype)
         kind = data.dtype.kind
         if kind not in "biufc":
-            raise TypeError(f"Tensor: cannot hold values of dtype {data.dtype}; {_NUMBERS_ONLY}")
+            raise TypeError(_not_real_message(data.dtype))
         if requires_grad and kind != "f":
             raise TypeError(_float_only_message(data.dtype))
+        if kind == "c":
+            raise TypeError(_not_real_message(data.dtype))
+        if not data.dtype.isnative:  # big-endian data (from a file or another machine): our byte order
+            data = data.astype(data.dtype.newbyteorder("="))
         self.data = data
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -177,7 +183,12 @@ class Tensor:
 
     def astype(self, dtype):
         """A copy converted to ``dtype`` (differentiable between float dtypes)."""
-        return ops.Copy.apply(self, dtype=np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if dtype not in _NATIVE_REAL:
+            if dtype.kind not in "biuf":
+                raise TypeError(_not_real_message(dtype, "astype"))
+            dtype = dtype.newbyteorder("=")  # '>f8' gives float64 values in this machine's byte order
+        return ops.Copy.apply(self, dtype=dtype)
 
     def float(self):
         """This tensor as float32: itself if it is float32 already (as PyTorch), else a converted copy."""
@@ -295,11 +306,11 @@ class Tensor:
 
     def argmax(self, axis=None):
         """Indices of the maxima along ``axis`` as an ndarray (no gradient)."""
-        return np.argmax(self.data, axis=axis)
+        return np.argmax(self.data, axis=_arg_axis(axis, self.shape, "argmax"))
 
     def argmin(self, axis=None):
         """Indices of the minima along ``axis`` as an ndarray (no gradient)."""
-        return np.argmin(self.data, axis=axis)
+        return np.argmin(self.data, axis=_arg_axis(axis, self.shape, "argmin"))
 
     # --- elementwise functions ---
 
@@ -438,7 +449,7 @@ class Tensor:
 
     def unsqueeze(self, axis):
         """Insert a size-1 axis at position ``axis`` of the result, as ``torch.unsqueeze``."""
-        return ops.expand_dims(self, axis)
+        return ops.expand_dims(self, axis, "unsqueeze")
 
     def expand_dims(self, axis):
         """Insert size-1 axes (an int or a tuple of positions in the result), as ``np.expand_dims``."""
@@ -483,12 +494,31 @@ _NUMBERS_ONLY = ("tinygrad_ko computes with numbers: pass a number, a (nested) l
                  "ndarray or a Tensor (convert strings first, e.g. float(\"1.5\"))")
 
 
+# The dtypes a Tensor holds as they are: bool, ints, floats, in this machine's byte order.
+_NATIVE_REAL = frozenset(np.dtype(code) for code in "?bhilqpBHILQPefdg")
+
+
+def _not_real_message(dtype, where="Tensor"):
+    """Why a Tensor cannot hold ``dtype`` (named as given, e.g. '>c16') and what to pass instead."""
+    if dtype.kind == "c":
+        return (f"{where}: cannot hold complex values (dtype {dtype}): tinygrad_ko computes with real numbers; "
+                f"pass the real part (x.real) or the magnitude (np.abs(x))")
+    return f"{where}: cannot hold values of dtype {dtype}; {_NUMBERS_ONLY}"
+
+
 def _float_only_message(dtype):
     if dtype.kind == "c":
         return (f"only floating-point tensors can require gradients, got dtype {dtype}: tinygrad_ko "
                 f"differentiates real numbers only; pass the real part (x.real) or the magnitude (np.abs(x))")
     return (f"only floating-point tensors can require gradients, got dtype {dtype}; "
             f"convert first, e.g. Tensor(x, dtype=np.float64, requires_grad=True)")
+
+
+def _arg_axis(axis, shape, op):
+    """argmax's and argmin's axis: None (the flattened tensor) or one int in range, else a clear error."""
+    if axis is None:
+        return None
+    return one_axis(axis, len(shape), op, shape)
 
 
 def _from_python(data, dtype):
@@ -515,6 +545,8 @@ def _from_python(data, dtype):
 def _shape_arg(args):
     """Varargs ``(2, 3)`` or a single tuple ``((2, 3),)`` as one tuple, as reshape takes them."""
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        if isinstance(args[0], (str, bytes)) or not hasattr(args[0], "__iter__"):
+            return args  # one size of the wrong type (6.0, "6"): the op's check names it
         return tuple(args[0])
     return args
 
@@ -534,10 +566,10 @@ def _operand(value, like):
         data = np.asarray(value)
         if data.dtype.kind not in "biufc":
             raise TypeError(f"a Tensor cannot be combined with an array of dtype {data.dtype}; {_NUMBERS_ONLY}")
-        if data.dtype.kind == "c" and like.requires_grad:
-            raise TypeError(f"a Tensor that requires grad cannot be combined with complex values "
-                            f"(dtype {data.dtype}): tinygrad_ko differentiates real numbers only; use the "
-                            f"real part (z.real) or the magnitude (np.abs(z))")
+        if data.dtype.kind == "c":
+            which = "a Tensor that requires grad" if like.requires_grad else "a Tensor"
+            raise TypeError(f"{which} cannot be combined with complex values (dtype {data.dtype}): tinygrad_ko "
+                            f"computes with real numbers; use the real part (z.real) or the magnitude (np.abs(z))")
         return Tensor(data)
     if isinstance(value, complex):
         raise TypeError(f"a Tensor cannot be combined with the complex number {value!r}: tinygrad_ko "

@@ -1,6 +1,7 @@
 """The book's Trainer (common/trainer.py), on the training loop that ``tinygrad-ko train`` uses."""
 
 from . import optim
+from ._checks import positive_int
 from .training import EVAL_ROWS, _accuracy, train
 
 __all__ = ["Trainer", "make_optimizer"]
@@ -75,6 +76,7 @@ class Trainer:
         else:
             self.optimizer = optimizer
         self.train_size = x_train.shape[0]
+        positive_int(mini_batch_size, "mini_batch_size", "Trainer")
         self.iter_per_epoch = max(self.train_size / mini_batch_size, 1)
         self.max_iter = int(epochs * self.iter_per_epoch)
         if self.max_iter < 1:

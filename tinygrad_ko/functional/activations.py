@@ -107,6 +107,13 @@ def _shifted(x, axis, op):
         return x - x.max(axis=axis, keepdims=True, initial=-np.inf)
 
 
+def _checked_axis(x, axis, op):
+    """``axis`` as NumPy takes it (an int in range, or a tuple of them), or an error naming the op and x's shape."""
+    if x.ndim == 0:  # _shifted says what is wrong
+        return axis
+    return ops.normalize_axes(axis, x.ndim, op, x.shape)
+
+
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) along ``axis``.
 
@@ -121,6 +128,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        if type(axis) is not int or not -x.ndim <= axis < x.ndim:
+            axis = _checked_axis(x, axis, "softmax")
         ctx.axis = axis
         e = np.exp(_shifted(x, axis, "softmax"))
         e /= e.sum(axis=axis, keepdims=True)
@@ -147,6 +156,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        if type(axis) is not int or not -x.ndim <= axis < x.ndim:
+            axis = _checked_axis(x, axis, "log_softmax")
         ctx.axis = axis
         z = _shifted(x, axis, "log_softmax")
         return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))

@@ -17,10 +17,18 @@ from ._common import _targets, _tensor
 from .activations import LogSoftmax, Softmax, _shifted
 
 
+def _check_classes(op, y, axis=-1, what="scores"):
+    """Raise a clear error if the class axis of ``y`` is empty (no class to score; labels could not exist)."""
+    if y.ndim and y.shape[axis] == 0:
+        where = "the last axis" if axis == -1 else f"axis {axis}"
+        raise ValueError(f"{op}: {what} of shape {y.shape} have no classes; {where} must hold one score per class")
+
+
 def _check_targets(op, y, t):
     """Raise a clear error unless ``t`` is labels (shape y.shape[:-1]) or one-hot (y's shape)."""
     if y.ndim == 0:
         raise ValueError(f"{op}: needs scores of at least one dimension (classes last), got a 0-d tensor")
+    _check_classes(op, y, what="logits" if op == "softmax_cross_entropy" else "scores")
     classes = y.shape[-1]
     if t.dtype.kind in "iu":
         if t.shape != y.shape[:-1]:
@@ -135,7 +143,7 @@ def softmax_cross_entropy(logits, t):
     >>> softmax_cross_entropy(np.array([[1e4, 0.0]]), np.array([1]))
     Tensor(10000.)
     """
-    logits, t = _tensor(logits), _targets(t)
+    logits, t = _tensor(logits), _targets(t, "softmax_cross_entropy")
     if t.shape == logits.shape and not t.requires_grad:
         t = Tensor(t.data.astype(logits.dtype, copy=False))  # one-hot, maybe given as integers
     return SoftmaxCrossEntropy.apply(logits, t)
@@ -154,7 +162,8 @@ def cross_entropy_error(y, t):
     >>> round(cross_entropy_error(np.array(y), np.array(t)).item(), 6)
     0.510825
     """
-    y, t = _tensor(y), _targets(t).data
+    y, t = _tensor(y), _targets(t, "cross_entropy_error").data
+    _check_classes("cross_entropy_error", y, what="probabilities")
     if y.ndim == 1:
         one_hot = t.shape == y.shape
         y = y.reshape(1, y.size)
@@ -168,7 +177,7 @@ def cross_entropy_error(y, t):
 
 def _targets_like(op, y, t):
     """``t`` as a float Tensor of y's shape: one-hot (any dtype) as is, integer labels made one-hot."""
-    t = _targets(t)
+    t = _targets(t, op)
     if t.shape == y.shape:
         return t if t.requires_grad else Tensor(t.data.astype(y.dtype, copy=False))
     _check_targets(op, y, t.data)  # raises unless these are valid labels
@@ -224,6 +233,7 @@ def _check_class_targets(op, x, t):
     if x.ndim == 0:
         raise ValueError(f"{op}: needs scores of at least one dimension, got a 0-d tensor")
     want = () if x.ndim == 1 else x.shape[:1] + x.shape[2:]
+    _check_classes(op, x, axis=0 if x.ndim == 1 else 1)
     classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class targets must be integers, got dtype {t.dtype}")
@@ -269,7 +279,7 @@ def nll_loss(log_probs, t, reduction="mean"):
     array([0.6931, 0.1054])
     """
     _check_reduction("nll_loss", reduction)
-    x, t = _tensor(log_probs), _targets(t)
+    x, t = _tensor(log_probs), _targets(t, "nll_loss")
     _check_class_targets("nll_loss", x, t.data)
     return _reduce(-x[_class_index(t.data, x.ndim)], reduction)
 
@@ -294,10 +304,11 @@ def cross_entropy(logits, t, reduction="mean", label_smoothing=0.0):
     ok = isinstance(label_smoothing, (int, float, np.floating)) and 0.0 <= label_smoothing <= 1.0
     if not ok:
         raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-    x, t = _tensor(logits), _targets(t)
+    x, t = _tensor(logits), _targets(t, "cross_entropy")
     if x.ndim == 0:
         raise ValueError("cross_entropy: needs logits of at least one dimension, got a 0-d tensor")
     axis = 0 if x.ndim == 1 else 1
+    _check_classes("cross_entropy", x, axis, what="logits")
     log_p = LogSoftmax.apply(x, axis=axis)
     if t.dtype.kind == "f":  # class probabilities
         if t.shape != x.shape:

@@ -38,6 +38,12 @@ def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=Tru
         beta = Tensor(np.zeros(channels, x.dtype))
     if not isinstance(momentum, numbers.Real) or not isinstance(eps, numbers.Real):
         raise TypeError(f"batch_norm: momentum and eps must be numbers, got {momentum!r} and {eps!r}")
+    if not (np.isfinite(eps) and eps >= 0):  # a negative eps makes sqrt(var + eps) NaN for a constant feature
+        raise ValueError(f"batch_norm: eps must be a finite number >= 0 (added to the variance under the "
+                         f"square root; PyTorch's default is 1e-5), got {eps!r}")
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"batch_norm: momentum must be a number in [0, 1] (the weight of each new batch in "
+                         f"the running statistics; PyTorch's default is 0.1), got {momentum!r}")
     out = ops.BatchNorm.apply(x, _tensor(gamma), _tensor(beta),
                               running_mean=_state(running_mean, "running_mean"),
                               running_var=_state(running_var, "running_var"),

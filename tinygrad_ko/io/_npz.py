@@ -191,7 +191,7 @@ def _open_zip(f, where):
             f"read it with np.load(path, allow_pickle=False)")
     try:
         return zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as e:
         if start.startswith(b"PK"):
             raise ValueError(
                 f"cannot load {where}: the .npz (zip) file is truncated or corrupt ({e})") from None
@@ -203,7 +203,7 @@ def _check_members(zf, where):
     infos, seen = zf.infolist(), set()
     for info in infos:
         name = info.filename
-        if info.is_dir() or not name.endswith(".npy"):
+        if not name.endswith(".npy") or info.is_dir():  # this order: is_dir() fails on an empty name
             raise ValueError(
                 f"cannot load {where}: entry {name!r} is not an array (.npy); "
                 f"a state dict file holds only arrays")
@@ -225,6 +225,9 @@ def _check_layout(f, zf, infos, where, archive_size):
     spans = []
     for info in infos:
         at = f"cannot load {where}: key {info.filename[:-4]!r}"
+        if not 0 <= info.header_offset < archive_size:  # zipfile's guess for bytes before the zip can be < 0
+            raise ValueError(f"{at}: the file is truncated or corrupt (the zip directory points outside "
+                             f"the file)")
         f.seek(info.header_offset)
         local = f.read(30)
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
@@ -278,8 +281,8 @@ def _read_member(zf, info, where):
             _read_exactly(member, array, at)
             if member.read(1) != b"":  # also makes zipfile check the CRC
                 raise ValueError(f"{at}: extra bytes after the array data")
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-        raise ValueError(f"{at}: the file is truncated or corrupt ({e})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:  # NotImplementedError: zipfile
+        raise ValueError(f"{at}: the file is truncated or corrupt ({e})") from None   # on a bad version field
     return array.T if fortran_order else array
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import functional as F
+from .._checks import positive_int
 from ..autograd import mark_changed, no_grad
 from ..io import load_book_params, save, save_book_params
 from ..nn import Module
@@ -56,7 +57,16 @@ def _init_std(weight_init_std, fan_in):
             return np.sqrt(1.0 / fan_in)
         raise ValueError(f"weight_init_std must be a number or one of 'relu', 'he', 'sigmoid', 'xavier'; "
                          f"got {weight_init_std!r}")
+    _check_init_std(weight_init_std)
     return float(weight_init_std)
+
+
+def _check_init_std(weight_init_std):
+    """A number weight_init_std must be finite: NaN or inf would make every weight NaN or inf."""
+    if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(weight_init_std):
+        raise ValueError(f"weight_init_std must be a finite number (the book uses 0.01) or one of 'relu', 'he', "
+                         f"'sigmoid', 'xavier'; got {weight_init_std!r}")
 
 
 _ACTIVATIONS = {"relu": F.relu, "sigmoid": F.sigmoid}
@@ -112,6 +122,7 @@ class BookNet(Module):
             t = np.argmax(t, axis=1)
         if len(t) != len(x):
             raise ValueError(f"accuracy: {len(x)} inputs but {len(t)} labels")
+        positive_int(batch_size, "batch_size", "accuracy")
         step = max(int(batch_size), 1)
         correct = 0
         with no_grad():

@@ -10,11 +10,37 @@ reshaped to ``input_dim`` for convenience.
 import numpy as np
 
 from .. import functional as F
+from .._checks import non_negative_int, positive_int
 from ..tensor import Tensor
 from .base import BookNet
 from .book_layers import book_dropout
 
 _SIMPLE_CONV = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1}
+
+
+def _checked_conv_param(conv_param, where, name):
+    """conv_param with its four entries checked: filter_num, filter_size, stride positive ints, pad >= 0."""
+    keys = ("filter_num", "filter_size", "pad", "stride")
+    missing = [k for k in keys if k not in conv_param]
+    unknown = [k for k in conv_param if k not in keys]
+    if missing or unknown:
+        raise ValueError(f"{where}: {name} must have the keys {', '.join(keys)}; "
+                         + (f"missing {', '.join(map(repr, missing))}" if missing else "")
+                         + ("; " if missing and unknown else "")
+                         + (f"unknown {', '.join(map(repr, unknown))}" if unknown else "")
+                         + f" (got {conv_param!r})")
+    return {"filter_num": positive_int(conv_param["filter_num"], f"{name}['filter_num']", where),
+            "filter_size": positive_int(conv_param["filter_size"], f"{name}['filter_size']", where),
+            "pad": non_negative_int(conv_param["pad"], f"{name}['pad']", where),
+            "stride": positive_int(conv_param["stride"], f"{name}['stride']", where)}
+
+
+def _checked_input_dim(input_dim, where):
+    """input_dim as a tuple (C, H, W) of positive ints."""
+    if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
+        raise ValueError(f"{where}: input_dim must be (channels, height, width), e.g. (1, 28, 28) for MNIST, "
+                         f"got {input_dim!r}")
+    return tuple(positive_int(n, f"input_dim[{i}]", where) for i, n in enumerate(input_dim))
 
 
 def _conv_output_size(input_size, conv_param, where):
@@ -71,8 +97,10 @@ class SimpleConvNet(ConvNet):
     def __init__(self, input_dim=(1, 28, 28), conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
                  hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float64):
         super().__init__()
-        self.input_dim = tuple(input_dim)
-        self.conv_param = {**_SIMPLE_CONV, **conv_param}
+        self.input_dim = _checked_input_dim(input_dim, "SimpleConvNet")
+        self.conv_param = _checked_conv_param({**_SIMPLE_CONV, **conv_param}, "SimpleConvNet", "conv_param")
+        hidden_size = positive_int(hidden_size, "hidden_size", "SimpleConvNet")
+        output_size = positive_int(output_size, "output_size (the number of classes)", "SimpleConvNet")
         channels, height, width = self.input_dim
         out_h = _conv_output_size(height, self.conv_param, "SimpleConvNet")
         out_w = _conv_output_size(width, self.conv_param, "SimpleConvNet")
@@ -132,9 +160,12 @@ class DeepConvNet(ConvNet):
                  conv_param_4=_DEEP_CONVS[3], conv_param_5=_DEEP_CONVS[4], conv_param_6=_DEEP_CONVS[5],
                  hidden_size=50, output_size=10, dtype=np.float64):
         super().__init__()
-        self.input_dim = tuple(input_dim)
-        self.conv_params = [dict(p) for p in (conv_param_1, conv_param_2, conv_param_3,
-                                              conv_param_4, conv_param_5, conv_param_6)]
+        self.input_dim = _checked_input_dim(input_dim, "DeepConvNet")
+        self.conv_params = [_checked_conv_param(p, "DeepConvNet", f"conv_param_{i + 1}")
+                            for i, p in enumerate((conv_param_1, conv_param_2, conv_param_3,
+                                                   conv_param_4, conv_param_5, conv_param_6))]
+        hidden_size = positive_int(hidden_size, "hidden_size", "DeepConvNet")
+        output_size = positive_int(output_size, "output_size (the number of classes)", "DeepConvNet")
         # The book's fan-ins, fixed as it writes them (its TODO: compute them).
         fan_ins = np.array([1 * 3 * 3, 16 * 3 * 3, 16 * 3 * 3, 32 * 3 * 3, 32 * 3 * 3, 64 * 3 * 3, 64 * 4 * 4,
                             hidden_size])

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import functional as F
+from .._checks import positive_int
 from ..tensor import Tensor
 from .base import _ACTIVATIONS, _LOSSES, BookNet, _init_std, _lookup
 from .book_layers import book_batch_norm, book_dropout
@@ -59,6 +60,9 @@ class TwoLayerNet(BookNet):
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01,
                  activation="sigmoid", loss_function="softmax_cross_entropy", dtype=np.float64):
         super().__init__()
+        input_size = positive_int(input_size, "input_size", "TwoLayerNet")
+        hidden_size = positive_int(hidden_size, "hidden_size", "TwoLayerNet")
+        output_size = positive_int(output_size, "output_size (the number of classes)", "TwoLayerNet")
         self.activation = activation
         self.loss_function = loss_function
         _lookup(_ACTIVATIONS, activation, "activation")
@@ -73,6 +77,17 @@ class TwoLayerNet(BookNet):
     def predict(self, x):
         hidden = _ACTIVATIONS[self.activation](F.linear(x, self.W1, self.b1))
         return F.linear(hidden, self.W2, self.b2)
+
+
+def _layer_sizes(where, input_size, hidden_size_list, output_size):
+    """[input_size, *hidden_size_list, output_size], each checked to be a positive int."""
+    if not isinstance(hidden_size_list, (list, tuple, np.ndarray)):
+        example = f"[{hidden_size_list}]" if isinstance(hidden_size_list, int) else "[100, 100]"
+        raise TypeError(f"{where}: hidden_size_list must be a list of positive ints (one size per hidden layer), "
+                        f"got {hidden_size_list!r}; for example {example}")
+    return ([positive_int(input_size, "input_size", where)]
+            + [positive_int(n, f"hidden_size_list[{i}]", where) for i, n in enumerate(hidden_size_list)]
+            + [positive_int(output_size, "output_size (the number of classes)", where)])
 
 
 class MultiLayerNet(BookNet):
@@ -99,7 +114,7 @@ class MultiLayerNet(BookNet):
         self.weight_decay_lambda = weight_decay_lambda
         _lookup(_ACTIVATIONS, activation, "activation")
         _lookup(_LOSSES, loss_function, "loss_function")
-        sizes = [input_size] + list(hidden_size_list) + [output_size]
+        sizes = _layer_sizes(type(self).__name__, input_size, hidden_size_list, output_size)
         self.layer_count = len(sizes) - 1
         for i in range(1, len(sizes)):
             std = _init_std(weight_init_std, sizes[i - 1])

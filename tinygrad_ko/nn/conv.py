@@ -6,11 +6,10 @@
 ((4, 1, 3, 3), (4,), (2, 4, 8, 8))
 """
 
-import numbers
-
 import numpy as np
 
 from .. import functional as F
+from .._checks import positive_int
 from ..ops.conv import as_pair
 from ..tensor import Tensor
 from .module import Module
@@ -32,10 +31,9 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  dtype=np.float64):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value <= 0:
-                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        in_channels = positive_int(in_channels, "in_channels", "Conv2d")
+        out_channels = positive_int(out_channels, "out_channels", "Conv2d")
+        self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = as_pair(stride, "stride", "Conv2d")
         self.padding = as_pair(padding, "padding", "Conv2d")
@@ -61,7 +59,28 @@ class Conv2d(Module):
         return text + ")"
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """What the two pooling modules share: their settings, their forward and their repr.
+
+    A subclass names its function in ``pool`` (F.max_pool2d or F.avg_pool2d).
+    """
+
+    pool = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, x):
+        return type(self).pool(x, self.kernel_size, stride=self.stride, pad=self.padding)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
+
+
+class MaxPool2d(_Pool2d):
     """The maximum of each window, as ``torch.nn.MaxPool2d`` (stride defaults to the kernel size).
 
     >>> MaxPool2d(2)
@@ -70,37 +89,17 @@ class MaxPool2d(Module):
     (1, 1, 2, 2)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, stride=self.stride, pad=self.padding)
-
-    def __repr__(self):
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
+    pool = staticmethod(F.max_pool2d)
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """The mean of each window, padding included, as ``torch.nn.AvgPool2d`` (stride defaults to the kernel size).
 
     >>> AvgPool2d(2, stride=1)
     AvgPool2d(kernel_size=2, stride=1, padding=0)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-
-    def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, stride=self.stride, pad=self.padding)
-
-    def __repr__(self):
-        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding})"
+    pool = staticmethod(F.avg_pool2d)
 
 
 class Flatten(Module):

@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import ops
+from .._checks import positive_int
 from ..tensor import Tensor
 from .module import Module
 
@@ -28,9 +29,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        bound = 1.0 / np.sqrt(in_features) if in_features else 0.0
+        self.in_features = in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = out_features = positive_int(out_features, "out_features", "Linear")
+        bound = 1.0 / np.sqrt(in_features)
         self.weight = Tensor(np.random.uniform(-bound, bound, (out_features, in_features)).astype(dtype),
                              requires_grad=True)
         if bias:

@@ -3,10 +3,20 @@
 import numpy as np
 
 from .. import functional as F
+from .._checks import positive_int, positive_number
 from ..autograd import mark_changed
 from ..ops import check_dropout_probability
 from ..tensor import Tensor
 from .module import Module
+
+
+def _check_momentum(momentum, where):
+    """momentum: a number in [0, 1] (the weight of each new batch in the running statistics), or None."""
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating)) \
+            or not 0 <= momentum <= 1:
+        raise ValueError(f"{where}: momentum must be a number in [0, 1] (the weight of each new batch in the "
+                         f"running statistics; PyTorch's default is 0.1) or None (a plain average), "
+                         f"got {momentum!r}")
 
 
 class _BatchNorm(Module):
@@ -15,6 +25,11 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=np.float64, *, bias=True):
         super().__init__()
+        where = type(self).__name__
+        num_features = positive_int(num_features, "num_features", where)
+        eps = positive_number(eps, "eps", where, usual=1e-5)
+        if momentum is not None:
+            _check_momentum(momentum, where)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Tensor(np.ones(num_features, dtype), requires_grad=True) if affine else None
@@ -34,6 +49,8 @@ class _BatchNorm(Module):
         momentum = self.momentum
         if tracking and momentum is None:  # PyTorch's cumulative average: batch k weighs 1/k
             momentum = 1.0 / (int(self.num_batches_tracked.data) + 1)
+        elif momentum is None:
+            momentum = 0.0  # nothing is tracked, so no running statistic is updated with it
         # PyTorch's rules: batch statistics in training or when none are tracked; update only when tracking
         running = (self.running_mean, self.running_var)
         if self.training and not self.track_running_stats:

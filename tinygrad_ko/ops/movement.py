@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._checks import is_int, one_axis, whole_int
 from ..autograd import Function
 
 
@@ -41,7 +42,12 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        try:
+            return np.broadcast_to(x, shape)
+        except (TypeError, ValueError):
+            _check_shape(shape, x.shape, "broadcast_to", unknown_ok=False)
+            raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {tuple(shape)} (from the right, "
+                             f"each size of {x.shape} must equal the target's or be 1)") from None
 
     @staticmethod
     def backward(ctx, gy):
@@ -56,7 +62,13 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return x.reshape(shape)
+        try:
+            return x.reshape(shape)
+        except (TypeError, ValueError):
+            _check_shape(shape, x.shape, "reshape", unknown_ok=True)
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
+                             f"shape {tuple(shape)}; the new sizes must multiply to {x.size} (one of them "
+                             f"may be -1, worked out from the others)") from None
 
     @staticmethod
     def backward(ctx, gy):
@@ -70,7 +82,13 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        y = np.transpose(x, axes)  # NumPy checks the permutation
+        try:
+            y = np.transpose(x, axes)  # NumPy checks the permutation
+        except TypeError:  # an axis that is not an int: say so in our words
+            fixed = [a if is_int(a) else whole_int(a) for a in axes]
+            hint = f"use {tuple(fixed)}" if None not in fixed else f"pass a permutation of {tuple(range(x.ndim))}"
+            raise TypeError(f"transpose: axes must be ints, got {tuple(axes)} for a tensor of shape {x.shape}; "
+                            f"{hint}") from None
         ctx.axes = None if axes is None else tuple(int(a) % x.ndim for a in axes)
         return y
 
@@ -180,7 +198,9 @@ class Concatenate(Function):
 
     @staticmethod
     def forward(ctx, *xs, axis):
-        y = np.concatenate(xs, axis=axis)  # NumPy checks the shapes and the axis
+        if type(axis) is not int or not -xs[0].ndim <= axis < xs[0].ndim:
+            axis = one_axis(axis, xs[0].ndim, "concatenate", xs[0].shape)
+        y = np.concatenate(xs, axis=axis)  # NumPy checks the shapes
         ctx.axis = axis % y.ndim
         ctx.sizes = [x.shape[ctx.axis] for x in xs]
         return y
@@ -198,13 +218,22 @@ class Concatenate(Function):
 # --- shape helpers built on the Functions above (Tensor methods and tk.functional call these) ---
 
 
-def _axis(axis, ndim, op):
-    """One axis in range(ndim), negatives counted from the end, or an error naming the op."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return int(axis) % ndim
+def _check_shape(shape, in_shape, op, unknown_ok):
+    """A TypeError or ValueError unless ``shape`` is a tuple of non-negative ints (and one -1 if ``unknown_ok``)."""
+    if not all(is_int(n) for n in shape):
+        fixed = [n if is_int(n) else whole_int(n) for n in shape]
+        hint = f"use {tuple(fixed)}" if None not in fixed else "pass ints"
+        raise TypeError(f"{op}: a shape holds ints, got {tuple(shape)} for a tensor of shape {in_shape}; {hint}")
+    least = -1 if unknown_ok else 0
+    if any(n < least for n in shape) or (unknown_ok and list(shape).count(-1) > 1):
+        allowed = "non-negative ints, and at most one -1 (a size worked out from the others)" if unknown_ok \
+            else "non-negative ints"
+        raise ValueError(f"{op}: a shape holds {allowed}, got {tuple(shape)} for a tensor of shape {in_shape}")
+
+
+def _axis(axis, ndim, op, shape):
+    """One axis in range(ndim), negatives counted from the end, or an error naming the op and the shape."""
+    return one_axis(axis, ndim, op, shape)
 
 
 def squeeze(x, axis=None):
@@ -212,7 +241,7 @@ def squeeze(x, axis=None):
     if axis is None:
         axes = [i for i, n in enumerate(x.shape) if n == 1]
     else:
-        axes = [_axis(a, x.ndim, "squeeze") for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+        axes = [_axis(a, x.ndim, "squeeze", x.shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1; "
@@ -220,13 +249,13 @@ def squeeze(x, axis=None):
     return Reshape.apply(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def expand_dims(x, axis):
+def expand_dims(x, axis, op="expand_dims"):
     """x with a new size-1 axis at each position in ``axis`` (of the result), as ``np.expand_dims``."""
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     ndim = x.ndim + len(axes)
-    positions = {_axis(a, ndim, "expand_dims") for a in axes}
+    positions = {_axis(a, ndim, op, x.shape) for a in axes}
     if len(positions) != len(axes):
-        raise ValueError(f"expand_dims: axis {axis} repeats a position")
+        raise ValueError(f"{op}: axis {axis} repeats a position")
     sizes = iter(x.shape)
     return Reshape.apply(x, shape=tuple(1 if i in positions else next(sizes) for i in range(ndim)))
 
@@ -235,7 +264,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     """x with the axes start_dim..end_dim (both included) merged into one, as ``torch.flatten``."""
     if x.ndim == 0:
         return Reshape.apply(x, shape=(1,))
-    start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    start, end = _axis(start_dim, x.ndim, "flatten", x.shape), _axis(end_dim, x.ndim, "flatten", x.shape)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"for a tensor of shape {x.shape}")
@@ -246,7 +275,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 def swapaxes(x, axis0, axis1):
     """x with two axes exchanged, as ``np.swapaxes`` and ``torch.swapaxes``."""
     order = list(range(x.ndim))
-    a, b = _axis(axis0, x.ndim, "swapaxes"), _axis(axis1, x.ndim, "swapaxes")
+    a, b = _axis(axis0, x.ndim, "swapaxes", x.shape), _axis(axis1, x.ndim, "swapaxes", x.shape)
     order[a], order[b] = order[b], order[a]
     return Transpose.apply(x, axes=tuple(order))
 
@@ -264,11 +293,12 @@ def sum_to(x, shape):
     return SumTo.apply(x, shape=shape)
 
 
-def tile(x, reps):
+def tile(x, reps, op="tile"):
     """np.tile(x, reps): x repeated along each axis (reps shorter than x.ndim is padded with 1s)."""
-    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
-    if any(not isinstance(r, (int, np.integer)) or r < 0 for r in reps):
-        raise ValueError(f"tile: repeats must be non-negative ints, got {reps}")
+    reps = (reps,) if is_int(reps) else tuple(reps)
+    if any(not is_int(r) or r < 0 for r in reps):
+        raise ValueError(f"{op}: repeats must be non-negative ints (how many copies along each axis), got "
+                         f"{reps} for a tensor of shape {x.shape}")
     return Tile.apply(x, reps=tuple(int(r) for r in reps))
 
 
@@ -277,7 +307,7 @@ def repeat(x, sizes):
     if len(sizes) < x.ndim:
         raise ValueError(f"repeat: got {len(sizes)} sizes for a tensor of shape {x.shape}; give one per "
                          f"axis (as torch's Tensor.repeat), or use tile, which pads with 1s")
-    return tile(x, sizes)
+    return tile(x, sizes, "repeat")
 
 
 def concatenate(tensors, axis=0):
@@ -297,15 +327,19 @@ def stack(tensors, axis=0):
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got "
                          f"{', '.join(str(t.shape) for t in tensors)}")
-    return Concatenate.apply(*[expand_dims(t, axis) for t in tensors], axis=axis)
+    return Concatenate.apply(*[expand_dims(t, axis, "stack") for t in tensors], axis=axis)
 
 
 def split(x, size_or_sizes, axis=0):
     """Pieces of x along ``axis``, as ``torch.split``: an int is each piece's size (the last may be
     smaller), a list gives the size of every piece (they must add up to the axis). A tuple of views."""
-    axis = _axis(axis, x.ndim, "split")
+    axis = _axis(axis, x.ndim, "split", x.shape)
     n = x.shape[axis]
-    if isinstance(size_or_sizes, (int, np.integer)):
+    if not is_int(size_or_sizes) and not (isinstance(size_or_sizes, (list, tuple))
+                                          and all(is_int(s) for s in size_or_sizes)):
+        raise TypeError(f"split: size_or_sizes must be an int (the size of each piece) or a list of ints (the "
+                        f"size of every piece), got {size_or_sizes!r} for axis {axis} of shape {x.shape}")
+    if is_int(size_or_sizes):
         if size_or_sizes <= 0:
             raise ValueError(f"split: the piece size must be positive, got {size_or_sizes}")
         sizes = [min(size_or_sizes, n - start) for start in range(0, n, size_or_sizes)] or [0]

@@ -1,26 +1,35 @@
 """Reductions: sum, mean, max, min, var, std, prod and logsumexp over axes, and cumsum along one."""
 
-import numbers
-
 import numpy as np
 
+from .._checks import axis_range_error, axis_type_error, is_int
 from ..autograd import Function
 from .elementwise import Exp, as_float
 from .movement import BroadcastTo, Transpose
 from .selection import Where, one_like, zero_like
 
 
-def normalize_axes(axis, ndim, op):
-    """``axis`` (None, an int or a tuple; negatives count from the end) as a sorted tuple."""
+def normalize_axes(axis, ndim, op, shape=None):
+    """``axis`` (None, an int or a tuple; negatives count from the end) as a sorted tuple.
+
+    Anything else (a string, a float, a bool) is a TypeError naming the op, the
+    axis given and ``shape`` (the tensor's, for the message); an int out of
+    range a ValueError.
+    """
     if axis is None:
         return tuple(range(ndim))
     if type(axis) is int and -ndim <= axis < ndim:
         return (axis % ndim,)  # the common case, kept fast
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    if is_int(axis):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)) and all(is_int(a) for a in axis):
+        axes = tuple(axis)
+    else:
+        raise axis_type_error(op, axis, shape, ndim=ndim)
     result = []
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        if not -ndim <= a < ndim:
+            raise axis_range_error(op, a, ndim, shape)
         result.append(int(a) % ndim)
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: axis {axis} repeats an axis")
@@ -42,7 +51,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        ctx.axes = normalize_axes(axis, x.ndim, "sum")
+        ctx.axes = normalize_axes(axis, x.ndim, "sum", x.shape)
         ctx.in_shape = x.shape
         ctx.keepdims = keepdims
         return np.asarray(x.sum(axis=ctx.axes, keepdims=keepdims))
@@ -56,7 +65,7 @@ class Sum(Function):
 
 def mean(x, axis=None, keepdims=False):
     """x.sum(axis, keepdims) / (number of summed elements), as ``np.mean``."""
-    axes = normalize_axes(axis, x.ndim, "mean")
+    axes = normalize_axes(axis, x.ndim, "mean", x.shape)
     count = 1
     for a in axes:
         count *= x.shape[a]
@@ -92,7 +101,7 @@ class Max(Function):
 
 def _nonempty_axes(shape, axis, op, what):
     """normalize_axes, and a clear error when one of them is empty (a max of nothing is undefined)."""
-    axes = normalize_axes(axis, len(shape), op)
+    axes = normalize_axes(axis, len(shape), op, shape)
     if any(shape[a] == 0 for a in axes):
         raise ValueError(f"{op}: cannot take the {what} over an empty axis (shape {shape}, axis {axis})")
     return axes
@@ -121,7 +130,7 @@ def _kept(gy, ctx):
 
 
 def _start_reduction(ctx, x, axis, keepdims, op):
-    ctx.axes = normalize_axes(axis, x.ndim, op)
+    ctx.axes = normalize_axes(axis, x.ndim, op, x.shape)
     ctx.in_shape = x.shape
     ctx.keepdims = keepdims
     return ctx.axes
@@ -281,10 +290,12 @@ class Cumsum(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        if x.ndim == 0 or not isinstance(axis, (int, np.integer)):
+        if not isinstance(axis, (tuple, list)) and not is_int(axis):
+            raise axis_type_error("cumsum", axis, x.shape, tuples=False)
+        if x.ndim == 0 or not is_int(axis):
             raise ValueError(f"cumsum: needs one axis of a tensor with at least one dimension, "
                              f"got axis {axis!r} for shape {x.shape}")
-        ctx.axis = normalize_axes(axis, x.ndim, "cumsum")[0]
+        ctx.axis = normalize_axes(axis, x.ndim, "cumsum", x.shape)[0]
         return np.cumsum(x, axis=ctx.axis)
 
     @staticmethod
