@@ -61,14 +61,14 @@ def output_size(size, kernel, stride, pad):
     return (size + 2 * pad - kernel) // stride + 1
 
 
-def geometry(op, x_shape, kernel, stride, pad, kernel_name="kernel"):
+def geometry(op, x_shape, kernel, stride, pad, kernel_name="kernel size"):
     """Check the sizes of a sliding-window op and compute its output size; returns a Geometry."""
     if len(x_shape) != 4:
         raise ValueError(f"{op}: x must be 4-D (N, C, H, W), got shape {tuple(x_shape)}; "
                          f"for a single image add a batch axis: x.reshape(1, *x.shape)")
     kernel, stride, pad = as_pair(kernel, kernel_name, op), as_pair(stride, "stride", op), as_pair(pad, "pad", op)
     if min(kernel) <= 0:
-        raise ValueError(f"{op}: the {kernel_name} size must be positive, got {kernel}")
+        raise ValueError(f"{op}: the {kernel_name} must be positive, got {kernel}")
     if min(stride) <= 0:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if min(pad) < 0:
