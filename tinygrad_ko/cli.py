@@ -61,35 +61,22 @@ _iters = _whole_number(1, MAX_ITERS, " (1,000 times the book's 10,000 steps; mor
 _seed = _whole_number(0, MAX_SEED, " (np.random.seed's range)")
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
+def _real_number(accept, expected):
+    """An argparse type: a float for which ``accept(value)`` holds (NaN never does), else "expected ..."."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value == value and accept(value)):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
 
 
-def _dropout_ratio(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value < 1:  # False for NaN
-        raise argparse.ArgumentTypeError(f"expected a ratio from 0 to below 1 (the share of units dropped), "
-                                         f"got {text!r}")
-    return value
-
-
-def _weight_decay(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
+_positive_float = _real_number(lambda v: np.isfinite(v) and v > 0, "a finite number > 0")
+_dropout_ratio = _real_number(lambda v: 0 <= v < 1, "a ratio from 0 to below 1 (the share of units dropped)")
+_weight_decay = _real_number(lambda v: np.isfinite(v) and v >= 0, "a finite number >= 0")
 
 
 def _weight_init_std(text):
