@@ -6,6 +6,9 @@ nets that came out of the same campaign live at the end of test_engine.py and
 test_models.py. References are NumPy transcriptions, in float64.
 """
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -108,3 +111,72 @@ def test_softmax_cross_entropy_with_soft_targets_skips_zero_targets_only():
         assert F.softmax_cross_entropy(np.array([[0.0, -np.inf]]), np.array([[1.0, 0.0]])).item() == 0.0
         assert F.softmax_cross_entropy(np.array([[0.0, -np.inf]]), np.array([[0.5, 0.5]])).item() == np.inf
         assert np.isnan(F.softmax_cross_entropy(np.array([[0.0, np.nan]]), np.array([[1.0, 0.0]])).item())
+
+
+# --- the second campaign (after the reliability round) ---
+
+
+@pytest.mark.parametrize("axis", [2, -3])
+def test_log_softmax_refuses_an_axis_just_out_of_range_with_its_own_message(axis):
+    """Mutants: the fast path's range check `-x.ndim <= axis < x.ndim` with `<` -> `<=` (NumPy's message)."""
+    with pytest.raises(ValueError, match=rf"log_softmax: axis {axis} is out of range .*shape \(2, 3\)"):
+        F.log_softmax(tk.Tensor(np.ones((2, 3))), axis=axis)
+
+
+def test_accuracy_of_one_unbatched_sample_says_to_add_the_batch_axis():
+    """Mutant: the raise in BookNet.accuracy for x with fewer than 2 dimensions removed."""
+    net = tk.TwoLayerNet(4, 3, 2)
+    with pytest.raises(ValueError, match=r"accuracy: x must hold one row .* shape \(4,\).*x\[np.newaxis\]"):
+        net.accuracy(np.ones(4), np.array([1]))
+
+
+@pytest.mark.parametrize("make", [lambda: tk.MultiLayerNet(4, [5], 3),
+                                  lambda: tk.MultiLayerNetExtend(4, [5], 3)])
+def test_the_books_multi_layer_nets_have_no_weight_decay_by_default(make):
+    """Mutant: weight_decay_lambda=0 -> 1 in the constructor's defaults."""
+    np.random.seed(0)
+    net = make()
+    x, t = np.random.rand(6, 4), np.array([0, 1, 2, 0, 1, 2])
+    plain = F.softmax_cross_entropy(net.predict(x), t).item()
+    assert net.loss(x, t).item() == pytest.approx(plain, rel=1e-12)
+
+
+def test_backward_lets_go_of_each_tensor_while_the_pass_is_still_running():
+    """Mutant: `order[i] = None` removed from the engine's loop (every output kept until the pass ends)."""
+    seen = []
+
+    class Probe(tk.autograd.Function):
+        """y = x; its backward, the last one to run, records whether `hidden` is still alive."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, gy):
+            seen.append(ref() is None)
+            return gy
+
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x = tk.Tensor(np.ones((4, 3)), requires_grad=True)
+        hidden = (Probe.apply(x) * 2.0).exp()
+        ref = weakref.ref(hidden)
+        loss = hidden.sum()
+        del hidden
+        loss.backward()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    assert seen == [True]  # freed before the pass reached the first op, not only at its end
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(2.0) * np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("make", [lambda x: x, lambda x: x * 3.0])
+def test_backward_of_a_one_element_1d_tensor_gives_gradients_of_its_shape(make):
+    """Mutant: the scalar-loss shortcut (a shared 0-d constant 1) also taken for 1-element 1-D tensors."""
+    x = tk.Tensor([2.0], requires_grad=True)
+    make(x).backward()
+    assert x.grad.shape == (1,)
+    assert x.grad.numpy()[0] in (1.0, 3.0)
