@@ -204,10 +204,10 @@ def test_deep_convnet_test_mode_scales_by_one_minus_the_ratio():
     x, _ = images(2, (1, 28, 28))
     params = {k: v.copy() for k, v in net.params.items()}
     layers = book_deep_convnet_layers(params, net.conv_params)
-    for layer in layers:
-        x_ref = layer.forward(x if layer is layers[0] else x_ref, False) if isinstance(layer, BookDropout) \
-            else layer.forward(x if layer is layers[0] else x_ref)
-    np.testing.assert_allclose(net.predict(x).data, x_ref, rtol=1e-10)
+    expected = x
+    for layer in layers:  # the book's Dropout takes train_flg: False, test mode
+        expected = layer.forward(expected, False) if isinstance(layer, BookDropout) else layer.forward(expected)
+    np.testing.assert_allclose(net.predict(x).data, expected, rtol=1e-10)
 
 
 # --- MultiLayerNetExtend ---

@@ -11,7 +11,6 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Function
-from ..tensor import Tensor
 from ._common import _tensor
 
 

@@ -248,7 +248,7 @@ def weight_grad_rows(rows, x, g, kept=None):
 
     ``kept``: the columns as ``conv_rows`` kept them (chunk by chunk); else they are rebuilt.
     """
-    n, m = x.shape[0], g.out[0] * g.out[1]
+    n = x.shape[0]
     if kept is None:
         step = _images_per_chunk(g, g.x_shape[1] * g.kernel[0] * g.kernel[1], rows.dtype.itemsize)
         if step >= n:
