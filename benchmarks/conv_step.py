@@ -5,6 +5,7 @@
     python benchmarks/conv_step.py --nets deep --dtypes float32 --rounds 30 --clock cpu
     python benchmarks/conv_step.py --profile --no-inference   # where the time goes, op by op
     python benchmarks/conv_step.py --both-column-modes      # also conv2d's other Conv2d.save_columns
+    python benchmarks/conv_step.py --isolated --no-inference  # also each contender in a process of its own
 
 The nets, as the book builds them:
 
@@ -33,10 +34,19 @@ adds a per-op table for tinygrad_ko and a per-layer table for the book's
 layers; the inference table scores the 10,000 MNIST test images with the
 book's trained weights (params.pkl, deep_convnet_params.pkl, from
 ``--book-dir``) in batches of 100, as the book's ``accuracy``; the memory
-table gives tracemalloc's peak during one step. No speed is asserted anywhere.
+table gives tracemalloc's peak during one step. ``--isolated`` adds a table of
+each contender timed in a fresh process of its own, in turn, as a learner runs
+one of them: what one process allocates and frees then no longer hides what
+another pays (the system time of getting fresh memory from the OS is shown
+apart). No speed is asserted anywhere.
 """
 
+import json
 import os
+import random
+import subprocess
+import sys
+import time
 import tracemalloc
 
 import numpy as np
@@ -276,7 +286,71 @@ def step_peak_mb(step, x, t):
     return (peak - before) / 2 ** 20
 
 
+# --- each contender in a process of its own ------------------------------------------------
+
+CHILD_FLAG = "--isolated-child"
+
+
+def isolated_child(net, dtype_name, name, steps, batch_size, seed, threads):
+    """In a fresh process: time ``steps`` steps of one contender; print {"wall", "user", "sys"} in ms/step."""
+    bench.pin_blas(threads)  # for the whole of this short-lived process
+    torch = None
+    if name == TORCH:
+        torch, _ = _common.import_peer("torch", threads)
+    dtype = np.dtype(dtype_name).type
+    step, _, prepare = {REFERENCE: lambda: reference_step(net, init_params(net, dtype, seed)),
+                        OURS: lambda: tinygrad_ko_step(net, init_params(net, dtype, seed)),
+                        TORCH: lambda: torch_step(torch, net, init_params(net, dtype, seed))}[name]()
+    (x_train, t_train), _ = tk.datasets.load_mnist(sample=True)
+    batches = [prepare(x, t) for x, t in bench.draw_batches(
+        x_train.reshape(-1, 1, 28, 28).astype(dtype), t_train, batch_size, 4, seed)]
+    np.random.seed(seed)
+    for i in range(3):  # warm-up: imports, first allocations
+        step(*batches[i % len(batches)])
+    start, before = time.perf_counter(), os.times()
+    for i in range(steps):
+        step(*batches[i % len(batches)])
+    after = os.times()
+    print(json.dumps({"wall": (time.perf_counter() - start) / steps * 1e3,
+                      "user": (after.user - before.user) / steps * 1e3,
+                      "sys": (after.system - before.system) / steps * 1e3}))
+
+
+def isolated_table(nets, dtypes, names, args):
+    """Rows of the --isolated table: each contender in a fresh process, round by round in a shuffled order."""
+    rows, records = [], []
+    rng = random.Random(args.seed)
+    for net in nets:
+        batch_size = args.batch_size or NETS[net][1]
+        for dtype_name in dtypes:
+            runs = {name: [] for name in names}
+            for _ in range(args.isolated_rounds):
+                order = names[:]
+                rng.shuffle(order)
+                for name in order:
+                    done = subprocess.run(
+                        [sys.executable, os.path.abspath(__file__), CHILD_FLAG, net, dtype_name, name,
+                         str(args.isolated_steps), str(batch_size), str(args.seed), str(args.threads)],
+                        capture_output=True, text=True, check=True)
+                    runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            median = {name: {key: float(np.median([r[key] for r in runs[name]])) for key in ("wall", "user", "sys")}
+                      for name in names}
+            for name in names:
+                m = median[name]
+                versus = [f"{m['wall'] / median[other]['wall']:.2f}" if other in median else ""
+                          for other in (REFERENCE, TORCH)]
+                rows.append([NETS[net][0], dtype_name, name, f"{m['wall']:.1f}", f"{m['user']:.1f}",
+                             f"{m['sys']:.1f}", *versus])
+                records.append({"net": net, "dtype": dtype_name, "contender": name, **m, "runs": runs[name]})
+    return rows, records
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [CHILD_FLAG]:
+        net, dtype_name, name, steps, batch_size, seed, threads = argv[1:]
+        isolated_child(net, dtype_name, name, int(steps), int(batch_size), int(seed), int(threads))
+        return 0
     p = _common.parser(__doc__.splitlines()[0], "conv_step")
     p.add_argument("--nets", default="simple,deep", help="comma-separated: simple, deep")
     p.add_argument("--dtypes", default="float64,float32", help="comma-separated: float64, float32")
@@ -294,7 +368,15 @@ def main(argv=None):
     p.add_argument("--book-dir", default=BOOK_DIR, help="folder with the book's weight files and the t10k files")
     p.add_argument("--test-images", type=int, default=None, help="test images to score (default 10,000; quick 500)")
     p.add_argument("--inference-rounds", type=int, default=None, help="rounds of the inference table")
+    p.add_argument("--isolated", action="store_true",
+                   help="also time each contender in a fresh process of its own (wall, user and system time)")
+    p.add_argument("--isolated-rounds", type=int, default=None, help="processes per contender with --isolated")
+    p.add_argument("--isolated-steps", type=int, default=None, help="timed steps per process with --isolated")
     args = p.parse_args(argv)
+    if args.isolated_rounds is None:
+        args.isolated_rounds = 1 if args.quick else 5
+    if args.isolated_steps is None:
+        args.isolated_steps = 2 if args.quick else 12
     if args.rounds is None:
         args.rounds = 3 if args.quick else 20
     if args.block_seconds is None:
@@ -340,6 +422,16 @@ def main(argv=None):
     if profile_text:
         print("\n## Where the time goes\n")
         print("\n\n".join(profile_text))
+    isolated_rows, isolated_records = [], []
+    if args.isolated:
+        names = [REFERENCE, OURS] + ([TORCH] if torch is not None else [])
+        isolated_rows, isolated_records = isolated_table(nets, args.dtypes.split(","), names, args)
+        print(f"\n## Each contender in a process of its own: ms per step, median of {args.isolated_rounds} "
+              f"processes of {args.isolated_steps} steps (wall clock; user and system CPU time apart)\n")
+        print(bench.markdown_table(["net", "dtype", "contender", "wall ms/step", "user ms", "system ms",
+                                    "vs reference", "vs PyTorch"], isolated_rows))
+        print("\nvs reference / vs PyTorch: ratio of the median wall times (different processes, so not "
+              "per round). System time is mostly the OS handing out fresh memory pages.")
     inference_rows, notes = [], []
     if not args.no_inference:
         for net in nets:
@@ -357,7 +449,8 @@ def main(argv=None):
     print("\n## Memory: tracemalloc peak during one step, above the memory held before it (MB)\n")
     print(bench.markdown_table(["net", "dtype", "contender", "peak MB"], memory_rows))
     _common.finish(args, {"info": info, "args": vars(args), "results": records, "profiles": profile_records,
-                          "inference": inference_rows, "memory": memory_rows}, limiter)
+                          "inference": inference_rows, "memory": memory_rows,
+                          "isolated": isolated_records}, limiter)
     return 0
 
 

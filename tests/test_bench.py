@@ -178,6 +178,8 @@ SCRIPTS = {  # a name for the test: (the script in benchmarks/, its arguments)
     "memory": ("memory", ["--quick", "--steps", "5"]),
     "memory_conv": ("memory", ["--quick", "--steps", "2", "--net", "simple-conv"]),
     "accuracy": ("accuracy", ["--quick"]),
+    "conv_step_isolated": ("conv_step", ["--quick", "--nets", "simple", "--dtypes", "float32", "--batch-size", "8",
+                                         "--no-torch", "--no-inference", "--isolated"]),
     "conv_step": ("conv_step", ["--quick", "--dtypes", "float32", "--batch-size", "8", "--no-torch",
                                 "--test-images", "100", "--profile"]),
 }

@@ -312,23 +312,24 @@ class Conv2d(Function):
     y = W (FN, C*FH*FW) @ cols(x) + b.
     gx = Conv2dGradInput(gy, W) (col2im of W^T @ gy), gW = Conv2dGradWeight(x, gy)
     (gy @ cols(x)^T), gb = gy summed over n, i and j.
-    Saves the geometry (shapes, stride, pad) and, when W needs a gradient, cols(x) for
-    gW, as the book's Convolution layer does (``save_columns``; False rebuilds them in
-    backward instead, trading time for memory); backward reads x and W from ctx.inputs;
-    b is never read.
+    Saves only the geometry (shapes, stride, pad): backward reads x and W from ctx.inputs
+    and rebuilds cols(x) for gW (``save_columns = True`` keeps them from forward instead,
+    as the book's Convolution layer does); b is never read.
     """
 
     op_name = "conv2d"
     uses_inputs = (0, 1)
     # Keep the columns from forward (True) or rebuild them from x in backward (False)? Saving holds
-    # FH*FW / stride**2 times x's memory from forward to backward, as the book's Convolution layer
-    # does; rebuilding costs one more copy of that size. Measured with benchmarks/conv_step.py
-    # --both-column-modes (AMD EPYC, CPU time): rebuilding took 2-14% more time (DeepConvNet float32
-    # the most: 1.57 against 1.39 times PyTorch's step), and saving raised the step's peak traced
-    # memory from 32 to 100 MB on DeepConvNet float64 at batch 32 and from 59 to 70 MB on
-    # SimpleConvNet, still below the book's layers (122 and 75 MB). A learner's time is dearer than
-    # that memory: save. (Set False to trade the time back for memory in a large net.)
-    save_columns = True
+    # FH*FW / stride**2 times x's memory from forward to backward; rebuilding costs one more copy of
+    # that size. Measured in a process of its own, as a learner trains (AMD EPYC, 1 BLAS thread,
+    # benchmarks/conv_step.py --isolated), rebuilding is the faster: DeepConvNet float32 47 against
+    # 75 ms per step, float64 77 against 130 ms. The kept columns are large arrays that live from
+    # forward to backward, and each step the C library hands their memory back to the system and
+    # asks for it again, page by page (28-53 ms of system time per step, against none when
+    # rebuilding). Only when other work in the same process keeps that memory in use (the
+    # interleaved benchmark) does saving come out ahead, by 2-14%. So: rebuild. Saving also raised
+    # the step's peak traced memory from 32 to 100 MB on DeepConvNet float64 at batch 32.
+    save_columns = False
 
     @staticmethod
     def forward(ctx, x, W, b=None, stride=1, pad=0):
