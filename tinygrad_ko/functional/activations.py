@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Function
+from ..tensor import Tensor  # noqa: F401 (the doctests of this module use it)
 from ._common import _tensor
 
 
