@@ -24,22 +24,7 @@ import argparse
 import numpy as np
 
 import tinygrad_ko as tk
-from accuracy_plots import plot_accuracy_runs
-
-
-def load_data(name, train_size=300):
-    """((x_train, t_train), (x_test, t_test)) with only ``train_size`` training images, as the book."""
-    if name == "sample":
-        print(f"data: {train_size} training images of the MNIST sample inside the package, its 1,000 test images")
-        (x_train, t_train), (x_test, t_test) = tk.datasets.load_mnist(normalize=True, sample=True)
-        # The sample is sorted by label: take as many of each digit.
-        keep = np.concatenate([np.flatnonzero(t_train == digit)[:train_size // 10] for digit in range(10)])
-    else:
-        print(f"data: the first {train_size} training images of {name}, its 10,000 test images")
-        loader = tk.datasets.load_fashion_mnist if name == "fashion-mnist" else tk.datasets.load_mnist
-        (x_train, t_train), (x_test, t_test) = loader(normalize=True)
-        keep = np.arange(train_size)
-    return (x_train[keep], t_train[keep]), (x_test, t_test)
+from overfitting import load_data, plot_accuracy_runs
 
 
 def train(data, use_dropout, dropout_ratio, epochs, seed, verbose=True):

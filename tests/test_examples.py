@@ -28,7 +28,7 @@ def load(name):
     """The example examples/<name>.py as a fresh module (not added to sys.modules).
 
     examples/ is on sys.path while it loads, as when Python runs the script: some
-    examples import the shared helpers beside them (``book_files``, ``accuracy_plots``).
+    examples import the shared helpers beside them (``book_files``, ``overfitting``).
     """
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

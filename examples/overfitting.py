@@ -1,4 +1,5 @@
-"""The train/test accuracy plot that the chapter-6 overfitting examples share (the book's Figures 6-20 to 6-23).
+"""What the two chapter-6 overfitting examples share: the small training set and the accuracy plot
+(the book's Figures 6-20 to 6-23).
 
 Not an example itself: ``ch06_overfit_dropout.py`` and ``ch06_overfit_weight_decay.py``
 import it (Python finds it beside them).
@@ -7,6 +8,23 @@ import it (Python finds it beside them).
 import os
 
 import numpy as np
+
+import tinygrad_ko as tk
+
+
+def load_data(name, train_size=300):
+    """((x_train, t_train), (x_test, t_test)) with only ``train_size`` training images, as the book."""
+    if name == "sample":
+        print(f"data: {train_size} training images of the MNIST sample inside the package, its 1,000 test images")
+        (x_train, t_train), (x_test, t_test) = tk.datasets.load_mnist(normalize=True, sample=True)
+        # As many of each digit, so that a small set still holds all ten.
+        keep = np.concatenate([np.flatnonzero(t_train == digit)[:train_size // 10] for digit in range(10)])
+    else:
+        print(f"data: the first {train_size} training images of {name}, its 10,000 test images")
+        loader = tk.datasets.load_fashion_mnist if name == "fashion-mnist" else tk.datasets.load_mnist
+        (x_train, t_train), (x_test, t_test) = loader(normalize=True)
+        keep = np.arange(train_size)
+    return (x_train[keep], t_train[keep]), (x_test, t_test)
 
 
 def plot_accuracy_runs(runs, out_dir, file_name):
