@@ -25,22 +25,8 @@ import os
 import numpy as np
 
 import tinygrad_ko as tk
+from overfitting import load_data
 from tinygrad_ko.threads import set_blas_threads
-
-
-def load_data(name):
-    """(x_train, t_train) of "sample", "mnist" or "fashion-mnist": the first 1,000 training images, as the book."""
-    if name == "sample":
-        print("data: the first 1,000 training images of the MNIST sample inside the package")
-        (x_train, t_train), _ = tk.datasets.load_mnist(normalize=True, sample=True)
-        # The sample is sorted by label: take 100 of each digit, as a random 1,000 of MNIST would hold.
-        keep = np.concatenate([np.flatnonzero(t_train == digit)[:100] for digit in range(10)])
-    else:
-        print(f"data: the first 1,000 training images of {name}")
-        loader = tk.datasets.load_fashion_mnist if name == "fashion-mnist" else tk.datasets.load_mnist
-        (x_train, t_train), _ = loader(normalize=True)
-        keep = np.arange(1000)
-    return x_train[keep], t_train[keep]
 
 
 def train(x_train, t_train, weight_init_std, max_epochs, learning_rate=0.01, batch_size=100):
@@ -118,7 +104,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     np.random.seed(args.seed)
-    x_train, t_train = load_data(args.dataset)
+    (x_train, t_train), _ = load_data(args.dataset, train_size=1000)   # the book's 1,000 images
     set_blas_threads(tk.MultiLayerNetExtend(784, [100] * 5, 10), batch_size=100)
 
     weight_scale_list = np.logspace(0, -4, num=args.scales)

@@ -1,8 +1,8 @@
-"""What the two chapter-6 overfitting examples share: the small training set and the accuracy plot
+"""What the chapter-6 examples on small training sets share: the small set and the accuracy plot
 (the book's Figures 6-20 to 6-23).
 
-Not an example itself: ``ch06_overfit_dropout.py`` and ``ch06_overfit_weight_decay.py``
-import it (Python finds it beside them).
+Not an example itself: ``ch06_overfit_dropout.py``, ``ch06_overfit_weight_decay.py`` and
+``ch06_batch_norm_test.py`` import it (Python finds it beside them).
 """
 
 import os
