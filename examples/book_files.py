@@ -4,6 +4,9 @@ Not an example itself: ``ch03_neuralnet_mnist.py``, ``ch07_simple_convnet_params
 ``ch08_deep_convnet_params.py`` import it (Python finds it beside them).
 """
 
+import argparse
+import pickle
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,36 @@ def missing_file_message(path, book_file, script):
             f"    {REPOSITORY}\n"
             f"(Korean edition: {KOREAN_REPOSITORY}).\n"
             f"Download it and give its path: python examples/{script} path/to/{Path(book_file).name}\n")
+
+
+def book_file_parser(doc, book_file, threads=False):
+    """The command line of these examples: the weight file's path, --mnist-dir and (``threads``) --threads."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    name = Path(book_file).name
+    parser.add_argument("weights", nargs="?", default=name,
+                        help=f"the book's {book_file} (default: {name} in this folder)")
+    parser.add_argument("--mnist-dir", metavar="DIR", default=None,
+                        help="folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz "
+                             "(default: tk.datasets.load_mnist(), which downloads if needed)")
+    if threads:
+        parser.add_argument("--threads", type=int, default=None,
+                            help="BLAS threads (default: chosen for the net by tinygrad_ko.threads)")
+    return parser
+
+
+def require_file(parser, path, book_file, script):
+    """Exit (code 2) with ``missing_file_message`` when ``path`` is not a file."""
+    if not Path(path).is_file():
+        parser.exit(2, missing_file_message(path, book_file, script))
+
+
+@contextmanager
+def bad_input_exits(parser):
+    """A wrong or unreadable file, or no data offline, inside the block: one line and exit code 2, no traceback."""
+    try:
+        yield
+    except (OSError, ValueError, TypeError, RuntimeError, pickle.UnpicklingError) as error:
+        parser.exit(2, f"error: {error}\n")
 
 
 def read_test_set(mnist_dir, flatten=True):

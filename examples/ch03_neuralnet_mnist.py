@@ -14,14 +14,11 @@ t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz), else from
 ``tk.datasets.load_mnist()``, which downloads MNIST when it is not on disk.
 """
 
-import argparse
-import pickle
-from pathlib import Path
 
 import numpy as np
 
 import tinygrad_ko as tk
-from book_files import missing_file_message, read_test_set
+from book_files import bad_input_exits, book_file_parser, read_test_set, require_file
 
 BOOK_FILE = "ch03/sample_weight.pkl"
 BOOK_SHAPES = {"W1": (784, 50), "b1": (50,), "W2": (50, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
@@ -53,21 +50,13 @@ def predict(network, x):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("weights", nargs="?", default="sample_weight.pkl",
-                        help=f"the book's {BOOK_FILE} (default: sample_weight.pkl in this folder)")
-    parser.add_argument("--mnist-dir", metavar="DIR", default=None,
-                        help="folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz "
-                             "(default: tk.datasets.load_mnist(), which downloads if needed)")
+    parser = book_file_parser(__doc__, BOOK_FILE)
     args = parser.parse_args(argv)
 
-    if not Path(args.weights).is_file():
-        parser.exit(2, missing_file_message(args.weights, BOOK_FILE, "ch03_neuralnet_mnist.py"))
-    try:
+    require_file(parser, args.weights, BOOK_FILE, "ch03_neuralnet_mnist.py")
+    with bad_input_exits(parser):
         network = init_network(args.weights)
         x, t = get_data(args.mnist_dir)
-    except (OSError, ValueError, TypeError, RuntimeError, pickle.UnpicklingError) as error:
-        parser.exit(2, f"error: {error}\n")   # a wrong or unreadable file, no data offline: no traceback
 
     batch_size = 100
     accuracy_cnt = 0

@@ -16,39 +16,26 @@ t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz), else from
 not on disk.
 """
 
-import argparse
-import pickle
 import time
-from pathlib import Path
 
 import tinygrad_ko as tk
-from book_files import missing_file_message, read_test_set
+from book_files import bad_input_exits, book_file_parser, read_test_set, require_file
 from tinygrad_ko.threads import set_blas_threads
 
 BOOK_FILE = "ch07/params.pkl"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("weights", nargs="?", default="params.pkl",
-                        help=f"the book's {BOOK_FILE} (default: params.pkl in this folder)")
-    parser.add_argument("--mnist-dir", metavar="DIR", default=None,
-                        help="folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz "
-                             "(default: tk.datasets.load_mnist(), which downloads if needed)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads (default: chosen for the net by tinygrad_ko.threads)")
+    parser = book_file_parser(__doc__, BOOK_FILE, threads=True)
     args = parser.parse_args(argv)
 
-    if not Path(args.weights).is_file():
-        parser.exit(2, missing_file_message(args.weights, BOOK_FILE, "ch07_simple_convnet_params.py"))
+    require_file(parser, args.weights, BOOK_FILE, "ch07_simple_convnet_params.py")
     network = tk.SimpleConvNet(input_dim=(1, 28, 28),
                                conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
                                hidden_size=100, output_size=10, weight_init_std=0.01)
-    try:
+    with bad_input_exits(parser):
         network.load_params(args.weights)   # names, shapes and dtypes checked first
         x_test, t_test = read_test_set(args.mnist_dir, flatten=False)
-    except (OSError, ValueError, TypeError, RuntimeError, pickle.UnpicklingError) as error:
-        parser.exit(2, f"error: {error}\n")   # a wrong or unreadable file, no data offline: no traceback
     set_blas_threads(network, batch_size=100, sample_shape=x_test.shape[1:], threads=args.threads)
 
     start = time.perf_counter()

@@ -18,37 +18,24 @@ t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz), else from
 not on disk.
 """
 
-import argparse
-import pickle
 import time
-from pathlib import Path
 
 import tinygrad_ko as tk
-from book_files import missing_file_message, read_test_set
+from book_files import bad_input_exits, book_file_parser, read_test_set, require_file
 from tinygrad_ko.threads import set_blas_threads
 
 BOOK_FILE = "ch08/deep_convnet_params.pkl"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("weights", nargs="?", default="deep_convnet_params.pkl",
-                        help=f"the book's {BOOK_FILE} (default: deep_convnet_params.pkl in this folder)")
-    parser.add_argument("--mnist-dir", metavar="DIR", default=None,
-                        help="folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz "
-                             "(default: tk.datasets.load_mnist(), which downloads if needed)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads (default: chosen for the net by tinygrad_ko.threads)")
+    parser = book_file_parser(__doc__, BOOK_FILE, threads=True)
     args = parser.parse_args(argv)
 
-    if not Path(args.weights).is_file():
-        parser.exit(2, missing_file_message(args.weights, BOOK_FILE, "ch08_deep_convnet_params.py"))
+    require_file(parser, args.weights, BOOK_FILE, "ch08_deep_convnet_params.py")
     network = tk.DeepConvNet()   # the book's defaults: 16, 16, 32, 32, 64, 64 filters, hidden_size=50
-    try:
+    with bad_input_exits(parser):
         network.load_params(args.weights)   # names, shapes and dtypes checked first
         x_test, t_test = read_test_set(args.mnist_dir, flatten=False)
-    except (OSError, ValueError, TypeError, RuntimeError, pickle.UnpicklingError) as error:
-        parser.exit(2, f"error: {error}\n")   # a wrong or unreadable file, no data offline: no traceback
     set_blas_threads(network, batch_size=100, sample_shape=x_test.shape[1:], threads=args.threads)
 
     start = time.perf_counter()
