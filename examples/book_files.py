@@ -65,10 +65,8 @@ def read_test_set(mnist_dir, flatten=True):
         _, (x_test, t_test) = tk.datasets.load_mnist(normalize=True, flatten=flatten)
         return x_test, t_test
     folder = Path(mnist_dir)
-    images = tk.datasets.read_idx(folder / "t10k-images-idx3-ubyte.gz", ndim=3)
-    labels = tk.datasets.read_idx(folder / "t10k-labels-idx1-ubyte.gz", ndim=1)
-    if len(images) != len(labels):
-        raise ValueError(f"{folder}: {len(images)} test images but {len(labels)} labels")
+    images, labels = tk.datasets.read_images_labels(folder / "t10k-images-idx3-ubyte.gz",
+                                                    folder / "t10k-labels-idx1-ubyte.gz")  # counts checked
     x = images.astype(np.float32) / 255.0          # the book's normalize=True
     x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
     return x, labels

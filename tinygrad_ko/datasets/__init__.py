@@ -35,11 +35,11 @@ import numpy as np
 
 from . import _download
 from ._download import DownloadError
-from ._idx import check_images_labels, read_idx, read_idx_digests, write_idx
+from ._idx import check_images_labels, read_idx, read_idx_digests, read_images_labels, write_idx
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "data_dir", "download", "is_available", "DownloadError",
-    "read_idx", "write_idx", "FASHION_MNIST_CLASSES", "DATA_ENV",
+    "read_idx", "read_images_labels", "write_idx", "FASHION_MNIST_CLASSES", "DATA_ENV",
 ]
 
 # The environment variable that chooses the data folder.

@@ -231,6 +231,15 @@ def read_images_labels(images_path, labels_path, num_classes=10):
     Returns ``(images, labels)``: uint8 arrays of shapes (N, rows, cols) and (N,).
     Raises ``ValueError`` when either file is not valid IDX of unsigned bytes, when
     the counts differ, or when a label is not in 0 .. num_classes-1.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> write_idx(os.path.join(folder, "x-idx3-ubyte.gz"), np.zeros((2, 28, 28), dtype=np.uint8))
+    >>> write_idx(os.path.join(folder, "t-idx1-ubyte.gz"), np.array([7, 2], dtype=np.uint8))
+    >>> images, labels = read_images_labels(os.path.join(folder, "x-idx3-ubyte.gz"),
+    ...                                     os.path.join(folder, "t-idx1-ubyte.gz"))
+    >>> images.shape, labels.tolist()
+    ((2, 28, 28), [7, 2])
     """
     images = read_idx(images_path, ndim=3)
     labels = read_idx(labels_path, ndim=1)
