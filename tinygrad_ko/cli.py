@@ -27,8 +27,8 @@ OPTIMIZERS = {name: cls for name, cls in _BOOK_OPTIMIZERS.items() if hasattr(opt
 MAX_ITERS = 10_000_000   # 1,000 times the book's 10,000: days of training, and its loss history alone is ~1 GB
 MAX_SEED = 2**32 - 1     # np.random.seed's range
 IMAGE_SHAPE, CLASSES = (1, 28, 28), 10   # every data set here is MNIST-style
-DATA_ROWS = {"sample": 5_000, "mnist": 70_000, "fashion-mnist": 70_000}
 TRAIN_ROWS = {"sample": 4_000, "mnist": 60_000, "fashion-mnist": 60_000}
+TEST_ROWS = {"sample": 1_000, "mnist": 10_000, "fashion-mnist": 10_000}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -485,7 +485,8 @@ def memory_needed(args, model, dataset):
     states = {"momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}.get(args.optimizer, 0)
     per_weight = 8 * (5 + states)  # weight, gradient, checkpoint copy, 2 temporaries, optimizer state
     activations = 8 * _activation_rows(args) * model.row_floats(args, CLASSES)
-    data = DATA_ROWS.get(dataset, 70_000) * int(np.prod(IMAGE_SHAPE)) * 5  # uint8 read, float32 kept
+    rows = TRAIN_ROWS.get(dataset, 60_000) + TEST_ROWS.get(dataset, 10_000)
+    data = rows * int(np.prod(IMAGE_SHAPE)) * 5  # uint8 read, float32 kept
     history = 80 * args.iters  # a Python float per step, and its text in metrics.json
     return weights, per_weight * weights + activations + data + history
 
