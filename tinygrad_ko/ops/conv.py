@@ -39,6 +39,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .matmul import dot2, ones
+from .scratch import scratch_empty
 
 # x_shape: (N, C, H, W); kernel, stride, pad and out (OH, OW): pairs of ints
 Geometry = namedtuple("Geometry", "x_shape kernel stride pad out")
@@ -154,13 +155,19 @@ def window_slices(g):
             yield p * fw + q, (Ellipsis, slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw))
 
 
-def columns(x, g, dtype=None):
+def columns(x, g, dtype=None, pooled=False):
     """The windows of x as columns (C*FH*FW, N*OH*OW): the transpose of the book's im2col layout.
 
     ``dtype``: convert while copying (one pass instead of two when x is float32 and W float64).
+    ``pooled``: in memory from ``scratch`` (for columns kept until backward).
     """
     n, c = g.x_shape[:2]
-    cols = np.ascontiguousarray(windows(padded(x, g.pad, 0), g).transpose(1, 2, 3, 0, 4, 5), dtype=dtype)
+    view = windows(padded(x, g.pad, 0), g).transpose(1, 2, 3, 0, 4, 5)
+    if pooled:
+        cols = scratch_empty(view.shape, x.dtype if dtype is None else dtype)
+        np.copyto(cols, view, casting="unsafe")
+    else:
+        cols = np.ascontiguousarray(view, dtype=dtype)
     return cols.reshape(c * g.kernel[0] * g.kernel[1], n * g.out[0] * g.out[1])
 
 
@@ -230,13 +237,13 @@ def conv_rows(x, Wm, g, keep=None):
     n, m = x.shape[0], g.out[0] * g.out[1]
     step = _images_per_chunk(g, Wm.shape[1], Wm.dtype.itemsize)
     if step >= n:
-        cols = columns(x, g, Wm.dtype)
+        cols = columns(x, g, Wm.dtype, pooled=keep is not None)
         if keep is not None:
             keep.append(cols)
         return dot2(Wm, cols)
     y = np.empty((Wm.shape[0], n * m), Wm.dtype)
     for start, part, part_g in _chunks(x, g, step):
-        cols = columns(part, part_g, Wm.dtype)
+        cols = columns(part, part_g, Wm.dtype, pooled=keep is not None)
         if keep is not None:
             keep.append(cols)
         y[:, start * m:(start + part.shape[0]) * m] = dot2(Wm, cols)
@@ -312,24 +319,23 @@ class Conv2d(Function):
     y = W (FN, C*FH*FW) @ cols(x) + b.
     gx = Conv2dGradInput(gy, W) (col2im of W^T @ gy), gW = Conv2dGradWeight(x, gy)
     (gy @ cols(x)^T), gb = gy summed over n, i and j.
-    Saves only the geometry (shapes, stride, pad): backward reads x and W from ctx.inputs
-    and rebuilds cols(x) for gW (``save_columns = True`` keeps them from forward instead,
-    as the book's Convolution layer does); b is never read.
+    Saves the geometry (shapes, stride, pad) and, when W needs a gradient, cols(x) for gW, as
+    the book's Convolution layer does (in scratch-pool memory; ``save_columns = False``
+    rebuilds them from x in backward instead). Backward reads x and W from ctx.inputs; b is
+    never read.
     """
 
     op_name = "conv2d"
     uses_inputs = (0, 1)
-    # Keep the columns from forward (True) or rebuild them from x in backward (False)? Saving holds
-    # FH*FW / stride**2 times x's memory from forward to backward; rebuilding costs one more copy of
-    # that size. Measured in a process of its own, as a learner trains (AMD EPYC, 1 BLAS thread,
-    # benchmarks/conv_step.py --isolated), rebuilding is the faster: DeepConvNet float32 47 against
-    # 75 ms per step, float64 77 against 130 ms. The kept columns are large arrays that live from
-    # forward to backward, and each step the C library hands their memory back to the system and
-    # asks for it again, page by page (28-53 ms of system time per step, against none when
-    # rebuilding). Only when other work in the same process keeps that memory in use (the
-    # interleaved benchmark) does saving come out ahead, by 2-14%. So: rebuild. Saving also raised
-    # the step's peak traced memory from 32 to 100 MB on DeepConvNet float64 at batch 32.
-    save_columns = False
+    # Keep the columns from forward (True) or rebuild them from x in backward (False)? Keeping holds
+    # FH*FW / stride**2 times x's memory from forward to backward, as the book's Convolution layer
+    # does; rebuilding costs one more copy of that size. Kept in ordinary arrays, the columns made the
+    # step slower in a process of its own (DeepConvNet float32 75 against 47 ms): each step the C
+    # library handed their memory back to the system and asked for it again, page by page. Kept in
+    # buffers of the scratch pool (ops/scratch.py), which the next step uses again, there is no
+    # such cost, and keeping wins (AMD EPYC, 1 BLAS thread, benchmarks/conv_step.py): DeepConvNet
+    # float32 43 against 47 ms per step alone, 44.6 against 48.8 interleaved with PyTorch.
+    save_columns = True
 
     @staticmethod
     def forward(ctx, x, W, b=None, stride=1, pad=0):
