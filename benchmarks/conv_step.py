@@ -38,7 +38,9 @@ table gives tracemalloc's peak during one step. ``--isolated`` adds a table of
 each contender timed in a fresh process of its own, in turn, as a learner runs
 one of them: what one process allocates and frees then no longer hides what
 another pays (the system time of getting fresh memory from the OS is shown
-apart). No speed is asserted anywhere.
+apart); tinygrad_ko runs there twice, as the steps alone and with
+``tinygrad_ko.allocator.keep_freed_memory()`` in force, as ``tk.training.train``
+(so ``tinygrad-ko train`` and ``tk.Trainer``) runs them. No speed is asserted anywhere.
 """
 
 import json
@@ -62,6 +64,7 @@ OURS = "tinygrad_ko"
 TORCH = "PyTorch (eager, torch.nn.functional)"
 LR = 0.01
 DEFAULT_SAVE = conv_ops.Conv2d.save_columns
+KEPT_MEMORY = "tinygrad_ko, freed memory kept (as tk.training.train runs it)"
 OTHER_MODE = f"tinygrad_ko, columns {'rebuilt in backward' if DEFAULT_SAVE else 'kept from forward'}"
 BOOK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "book")
 
@@ -298,8 +301,13 @@ def isolated_child(net, dtype_name, name, steps, batch_size, seed, threads):
     if name == TORCH:
         torch, _ = _common.import_peer("torch", threads)
     dtype = np.dtype(dtype_name).type
+    if name == KEPT_MEMORY:
+        from tinygrad_ko.allocator import keep_freed_memory
+
+        keep_freed_memory()
     step, _, prepare = {REFERENCE: lambda: reference_step(net, init_params(net, dtype, seed)),
                         OURS: lambda: tinygrad_ko_step(net, init_params(net, dtype, seed)),
+                        KEPT_MEMORY: lambda: tinygrad_ko_step(net, init_params(net, dtype, seed)),
                         TORCH: lambda: torch_step(torch, net, init_params(net, dtype, seed))}[name]()
     (x_train, t_train), _ = tk.datasets.load_mnist(sample=True)
     batches = [prepare(x, t) for x, t in bench.draw_batches(
@@ -424,7 +432,7 @@ def main(argv=None):
         print("\n\n".join(profile_text))
     isolated_rows, isolated_records = [], []
     if args.isolated:
-        names = [REFERENCE, OURS] + ([TORCH] if torch is not None else [])
+        names = [REFERENCE, OURS, KEPT_MEMORY] + ([TORCH] if torch is not None else [])
         isolated_rows, isolated_records = isolated_table(nets, args.dtypes.split(","), names, args)
         print(f"\n## Each contender in a process of its own: ms per step, median of {args.isolated_rounds} "
               f"processes of {args.isolated_steps} steps (wall clock; user and system CPU time apart)\n")

@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .io import write_atomically
 from .threads import choose_blas_threads, limit_blas_threads
 
@@ -161,7 +162,8 @@ def train(net, train_data, test_data, optimizer, iters=10000, batch_size=100, gr
     A loss that becomes NaN or infinite stops training with ``LossNotFinite``;
     Ctrl-C raises ``TrainingInterrupted`` (a KeyboardInterrupt). Both carry the
     weights and the history of the last complete evaluated epoch. BLAS gets
-    ``threads`` threads during the run (None: ``choose_blas_threads``).
+    ``threads`` threads during the run (None: ``choose_blas_threads``). The
+    process keeps the memory the steps free (``tinygrad_ko.allocator``).
     """
     (x_train, t_train), (x_test, t_test) = train_data, test_data
     _check_arguments(iters, batch_size, gradient, eval_every, log_lines, eval_rows, threads, len(x_train))
@@ -177,6 +179,7 @@ def train(net, train_data, test_data, optimizer, iters=10000, batch_size=100, gr
     state = {"checkpoint": None, "bar": None, "say": log, "start": _clock()}
     if threads is None:
         threads = choose_blas_threads(net, batch_size, x_train.shape[1:])
+    keep_freed_memory()  # the steps' large arrays are not given back to the system and asked for again
 
     def say(line):
         if state["say"] is not None:
