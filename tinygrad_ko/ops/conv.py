@@ -163,11 +163,8 @@ def columns(x, g, dtype=None, pooled=False):
     """
     n, c = g.x_shape[:2]
     view = windows(padded(x, g.pad, 0), g).transpose(1, 2, 3, 0, 4, 5)
-    if pooled:
-        cols = scratch_empty(view.shape, x.dtype if dtype is None else dtype)
-        np.copyto(cols, view, casting="unsafe")
-    else:
-        cols = np.ascontiguousarray(view, dtype=dtype)
+    cols = (scratch_empty if pooled else np.empty)(view.shape, x.dtype if dtype is None else dtype)
+    np.copyto(cols, view, casting="unsafe")
     return cols.reshape(c * g.kernel[0] * g.kernel[1], n * g.out[0] * g.out[1])
 
 
