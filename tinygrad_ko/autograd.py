@@ -64,11 +64,17 @@ def mark_changed(tensor, how):
     backward pass that would use the old values raises instead (see the module
     docstring). ``how`` names the operation in that error.
     """
+    mark_all_changed((tensor,), how)
+
+
+def mark_all_changed(tensors, how):
+    """``mark_changed`` for several tensors changed by one operation (an optimizer's update): one tick."""
     with _ChangeClock._lock:
         tick = next(_ChangeClock._ticks)
         _ChangeClock.now = tick
-    tensor._version = tick
-    tensor._changed_by = how
+    for tensor in tensors:
+        tensor._version = tick
+        tensor._changed_by = how
 
 
 def is_grad_enabled():

@@ -38,7 +38,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import mark_changed
+from ..autograd import mark_all_changed
 from ..tensor import Tensor
 
 __all__ = ["SGD", "Momentum", "AdaGrad", "RMSprop", "Adam"]
@@ -69,13 +69,15 @@ class Optimizer:
         """Update every array in ``params`` in place from ``grads`` (a dict with the same keys)."""
         pairs = self._pairs(params, grads)  # check everything before anything changes
         self._begin_update()
+        decay = self.weight_decay
         for key, p, g in pairs:
-            if self.weight_decay:
-                g = g + self.weight_decay * p  # a new array: the caller's grads stay as they were
+            if decay:
+                g = g + decay * p  # a new array: the caller's grads stay as they were
             self._step(key, p, g)
-            owner = _owning_tensor(params, key)
-            if owner is not None:  # a graph recorded before this update must not backprop with it
-                mark_changed(owner, f"{type(self).__name__}.update")
+        # A graph recorded before this update must not backprop with the new values.
+        owners = _owning_tensors(params, [key for key, _, _ in pairs])
+        if owners:
+            mark_all_changed(owners, f"{type(self).__name__}.update")
 
     def _begin_update(self):
         """Called once per update, after the checks and before the first ``_step`` (Adam counts steps)."""
@@ -90,21 +92,20 @@ class Optimizer:
             if not hasattr(value, "keys") or not hasattr(value, "__getitem__"):
                 raise TypeError(
                     f"{name}.update: {arg} must be a dict of name -> array, got {type(value).__name__}")
-        missing = [k for k in params.keys() if k not in grads]
-        if missing:
-            raise KeyError(f"{name}.update: grads has no entry for param key(s) {missing}; "
-                           f"params and grads need the same keys (use None to skip a param)")
-        extra = [k for k in grads.keys() if k not in params]
-        if extra:
-            raise KeyError(f"{name}.update: grads has key(s) {extra} that params lacks; "
-                           f"params and grads need the same keys")
+        if params.keys() != grads.keys():  # fast when both are dicts; else compared key by key
+            _check_same_keys(name, params, grads)
         pairs = []
         for key in params.keys():
             g = grads[key]
             if g is None:
                 continue
-            p = _param_array(name, key, params[key])
-            pairs.append((key, p, _grad_array(name, key, g, p)))
+            p = params[key]
+            # What the book's loop passes (a net's params and gradient()) needs no conversion.
+            if not (type(p) is np.ndarray and type(g) is np.ndarray and g.dtype == p.dtype
+                    and g.shape == p.shape and p.dtype.kind == "f" and p.flags.writeable):
+                p = _param_array(name, key, p)
+                g = _grad_array(name, key, g, p)
+            pairs.append((key, p, g))
             for attr in self._state_names:
                 s = getattr(self, attr).get(key)
                 if s is not None and (s.shape, s.dtype) != (p.shape, p.dtype):
@@ -135,13 +136,28 @@ class Optimizer:
         return {"lr": self.lr}
 
 
-def _owning_tensor(params, key):
-    """The Tensor whose data ``params[key]`` is: the value itself, or the Tensor behind a net's params."""
-    value = params[key]
-    if isinstance(value, Tensor):
-        return value
+def _check_same_keys(name, params, grads):
+    """Raise KeyError naming the keys that only one of params and grads has."""
+    missing = [k for k in params.keys() if k not in grads]
+    if missing:
+        raise KeyError(f"{name}.update: grads has no entry for param key(s) {missing}; "
+                       f"params and grads need the same keys (use None to skip a param)")
+    extra = [k for k in grads.keys() if k not in params]
+    if extra:
+        raise KeyError(f"{name}.update: grads has key(s) {extra} that params lacks; "
+                       f"params and grads need the same keys")
+
+
+def _owning_tensors(params, keys):
+    """The Tensors whose data ``params[key]`` are: the values themselves, or the Tensors behind a net's params."""
     tensors = getattr(params, "tensors", None)  # a net's ParamsView knows them
-    return None if tensors is None else tensors.get(key)
+    owners = []
+    for key in keys:
+        value = params[key]
+        owner = value if isinstance(value, Tensor) else None if tensors is None else tensors.get(key)
+        if owner is not None:
+            owners.append(owner)
+    return owners
 
 
 def _param_array(name, key, p):
