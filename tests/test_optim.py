@@ -230,6 +230,44 @@ def test_grad_key_without_a_param_is_an_error():
         SGD().update({"W1": np.ones(2)}, {"W1": np.ones(2), "W2": np.ones(2)})
 
 
+class ListKeys:
+    """A mapping that is not a dict: keys() is a list, in its own order."""
+
+    def __init__(self, items):
+        self._items = dict(items)
+
+    def keys(self):
+        return list(self._items)[::-1]
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __contains__(self, key):
+        return key in self._items
+
+
+def test_mappings_with_the_same_keys_in_another_order_are_accepted():
+    params = {"W": np.ones(2), "b": np.ones(1)}
+    SGD(lr=0.5).update(params, ListKeys({"W": np.ones(2), "b": np.full(1, 2.0)}))
+    np.testing.assert_array_equal(params["W"], [0.5, 0.5])
+    np.testing.assert_array_equal(params["b"], [0.0])
+    with pytest.raises(KeyError, match="'b'"):
+        SGD().update(params, ListKeys({"W": np.ones(2)}))
+
+
+def test_one_update_marks_every_param_it_changed():
+    net = tk.TwoLayerNet(3, 2, 2)
+    y = net.loss(np.ones((1, 3)), np.array([1]))
+    grads = {k: np.ones_like(v) for k, v in net.params.items()}
+    grads["b2"] = None  # skipped: not changed, not marked
+    SGD(lr=0.1).update(net.params, grads)
+    table = net.parameter_table()
+    assert all(table[k]._version > 0 for k in ("W1", "b1", "W2"))
+    assert table["b2"]._version == 0
+    with pytest.raises(RuntimeError, match="by SGD.update"):
+        y.backward()
+
+
 @pytest.mark.parametrize("cls", ALL)
 def test_nothing_is_updated_when_any_key_is_bad(cls):
     params = {"a": np.ones(2), "b": np.ones(2)}
