@@ -1,4 +1,4 @@
-"""keep_freed_memory: applied by a training run, once, only where glibc has mallopt; off by environment."""
+"""keep_freed_memory: applied by a training run or the book's loop, once, only where glibc has mallopt; off by environment."""
 
 import os
 import platform
@@ -30,6 +30,19 @@ def test_importing_the_package_changes_nothing_and_a_training_run_applies_it_onc
     before, during, again = run(code)
     assert before == "None"
     assert during == again == str(GLIBC)
+
+
+def test_the_books_loop_applies_it_at_its_first_gradient():
+    code = ("import numpy as np, tinygrad_ko as tk\n"
+            "from tinygrad_ko import allocator\n"
+            "net = tk.TwoLayerNet(4, 3, 2)\n"
+            "print(allocator._done)\n"
+            "net.loss(np.ones((1, 4)), np.array([1]))\n"
+            "print(allocator._done)\n"
+            "net.gradient(np.ones((1, 4)), np.array([1]))\n"
+            "print(allocator._done)\n")
+    assert run(code) == ["None", "None", str(GLIBC)]
+    assert run(code, TINYGRAD_KO_KEEP_FREED_MEMORY="0") == ["None", "None", "False"]
 
 
 def test_the_environment_variable_turns_it_off():

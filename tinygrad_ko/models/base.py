@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import functional as F
+from ..allocator import keep_freed_memory
 from .._checks import positive_int
 from ..autograd import mark_changed, no_grad
 from ..io import load_book_params, save, save_book_params
@@ -136,7 +137,13 @@ class BookNet(Module):
         return self.loss_and_gradient(x, t)[1]
 
     def loss_and_gradient(self, x, t):
-        """(loss as a float, gradients as ``gradient`` gives them) from one forward and one backward pass."""
+        """(loss as a float, gradients as ``gradient`` gives them) from one forward and one backward pass.
+
+        The first call keeps freed memory in the process from then on (``tinygrad_ko.allocator``),
+        as a training run does: the book's loop calls this every step, and a conv net's step
+        would otherwise get its large arrays from the system page by page, every step.
+        """
+        keep_freed_memory()
         table = self.parameter_table()
         for p in table.values():  # zero_grad
             p.grad = None
