@@ -6,6 +6,7 @@
     python benchmarks/conv_step.py --profile --no-inference   # where the time goes, op by op
     python benchmarks/conv_step.py --both-column-modes      # also conv2d's other Conv2d.save_columns
     python benchmarks/conv_step.py --isolated --no-inference  # also each contender in a process of its own
+    python benchmarks/conv_step.py --conv-layers --no-inference  # also each convolution alone, beside PyTorch's
 
 The nets, as the book builds them:
 
@@ -230,6 +231,79 @@ def profiles(net, dtype, batches, args):
     return "\n\n".join(out), {"rows": rows, "total_s": total}
 
 
+# --- each convolution alone, beside PyTorch's -------------------------------------------------
+
+
+def conv_layer_shapes(net, dtype, batch):
+    """[(x shape, W shape, stride, pad)] of every conv2d that one forward pass of ``net`` runs."""
+    model = tinygrad_ko_net(net, init_params(net, dtype, 0))
+    shapes, forward = [], conv_ops.Conv2d.forward
+
+    def recording(ctx, x, W, b=None, stride=1, pad=0):
+        shapes.append((x.shape, W.shape, stride, pad))
+        return forward(ctx, x, W, b, stride, pad)
+
+    conv_ops.Conv2d.forward = staticmethod(recording)
+    try:
+        with tk.no_grad():
+            model.predict(batch)
+    finally:
+        conv_ops.Conv2d.forward = staticmethod(forward)
+    return shapes
+
+
+def conv_layer_contenders(x, W, stride, pad, torch):
+    """{label: zero-argument callable} for one convolution: our three matrix-product stages and PyTorch's."""
+    g = conv_ops.conv_geometry(x.shape, W.shape, None, stride, pad)
+    Wm = W.reshape(W.shape[0], -1)
+    kept = []
+    rows = conv_ops.conv_rows(x, Wm, g, kept)  # the columns kept from forward, as a training step keeps them
+    calls = {"ours: forward (columns and product)": lambda: conv_ops.conv_rows(x, Wm, g),
+             "ours: weight gradient (kept columns)": lambda: conv_ops.weight_grad_rows(rows, x, g, kept)}
+    if x.shape[1] > 1:  # the first layer's input is the images: no gradient
+        calls["ours: input gradient"] = lambda: conv_ops._grad_input(rows, W, g)
+    if torch is not None:
+        import torch.nn.functional as TF
+
+        xt, Wt = torch.from_numpy(x), torch.from_numpy(W)
+        xg, Wg = xt.clone().requires_grad_(x.shape[1] > 1), Wt.clone().requires_grad_()
+        gy = torch.from_numpy(np.ascontiguousarray(rows.reshape(W.shape[0], x.shape[0], *g.out).transpose(1, 0, 2, 3)))
+
+        def torch_both():
+            TF.conv2d(xg, Wg, stride=stride, padding=pad).backward(gy)
+            xg.grad = Wg.grad = None
+
+        calls["PyTorch: forward"] = lambda: TF.conv2d(xt, Wt, stride=stride, padding=pad)
+        calls["PyTorch: forward and backward"] = torch_both
+    return calls
+
+
+def conv_layer_table(nets, dtypes, torch, args):
+    """Rows: ms per call of each stage of each convolution of the nets, medians over interleaved rounds."""
+    rows = []
+    rng = np.random.default_rng(args.seed)
+    for net in nets:
+        batch_size = args.batch_size or NETS[net][1]
+        for dtype_name in dtypes:
+            dtype = np.dtype(dtype_name)
+            shapes = conv_layer_shapes(net, dtype, np.zeros((batch_size, 1, 28, 28), dtype))
+            for x_shape, W_shape, stride, pad in shapes:
+                x = rng.standard_normal(x_shape).astype(dtype)
+                W = (0.1 * rng.standard_normal(W_shape)).astype(dtype)
+                calls = conv_layer_contenders(x, W, stride, pad, torch)
+                times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds / 4,
+                                         warmup=args.warmup, seed=args.seed, clock=args.clock)
+                ms = {name: np.median(ts) * 1e3 for name, ts in times.items()}
+                ours = sum(v for k, v in ms.items() if k.startswith("ours"))
+                theirs = ms.get("PyTorch: forward and backward")
+                layer = f"{W_shape[1]}->{W_shape[0]} {W_shape[2]}x{W_shape[3]} on {x_shape[2]}x{x_shape[3]}, pad {pad}"
+                rows.append([NETS[net][0], dtype_name, layer] + [f"{ms[k]:.2f}" if k in ms else "" for k in (
+                    "ours: forward (columns and product)", "ours: weight gradient (kept columns)",
+                    "ours: input gradient")] + [f"{ours:.2f}"] + (
+                    [f"{ms['PyTorch: forward']:.2f}", f"{theirs:.2f}", f"{ours / theirs:.2f}"] if theirs else ["", "", ""]))
+    return rows
+
+
 # --- inference of the MNIST test set with the book's weights ------------------------------
 
 
@@ -377,6 +451,8 @@ def main(argv=None):
     p.add_argument("--book-dir", default=BOOK_DIR, help="folder with the book's weight files and the t10k files")
     p.add_argument("--test-images", type=int, default=None, help="test images to score (default 10,000; quick 500)")
     p.add_argument("--inference-rounds", type=int, default=None, help="rounds of the inference table")
+    p.add_argument("--conv-layers", action="store_true",
+                   help="also time each convolution alone: our forward, weight and input gradients beside PyTorch's")
     p.add_argument("--isolated", action="store_true",
                    help="also time each contender in a fresh process of its own (wall, user and system time)")
     p.add_argument("--isolated-rounds", type=int, default=None, help="processes per contender with --isolated")
@@ -431,6 +507,18 @@ def main(argv=None):
     if profile_text:
         print("\n## Where the time goes\n")
         print("\n\n".join(profile_text))
+    layer_rows = []
+    if args.conv_layers:
+        layer_rows = conv_layer_table(nets, args.dtypes.split(","), torch, args)
+        print(f"\n## Each convolution alone: ms per call, median of {args.rounds} interleaved rounds "
+              f"({args.clock} clock)\n")
+        print(bench.markdown_table(["net", "dtype", "convolution (C->FN kernel on HxW)", "ours: forward",
+                                    "ours: weight gradient", "ours: input gradient", "ours: all three",
+                                    "PyTorch: forward", "PyTorch: forward and backward", "ours / PyTorch"],
+                                   layer_rows))
+        print("\nOurs: the columns and matrix products of conv2d's forward, and the two gradients as a plain "
+              "backward computes them (the weight gradient from the columns kept in forward). PyTorch: "
+              "torch.nn.functional.conv2d and its backward for the input (but not for the images) and W.")
     isolated_rows, isolated_records = [], []
     if args.isolated:
         names = [REFERENCE, OURS, GIVEN_BACK] + ([TORCH] if torch is not None else [])
@@ -459,7 +547,7 @@ def main(argv=None):
     print(bench.markdown_table(["net", "dtype", "contender", "peak MB"], memory_rows))
     _common.finish(args, {"info": info, "args": vars(args), "results": records, "profiles": profile_records,
                           "inference": inference_rows, "memory": memory_rows,
-                          "isolated": isolated_records}, limiter)
+                          "isolated": isolated_records, "conv_layers": layer_rows}, limiter)
     return 0
 
 

@@ -182,6 +182,11 @@ SCRIPTS = {  # a name for the test: (the script in benchmarks/, its arguments)
                                          "--no-torch", "--no-inference", "--isolated"]),
     "conv_step": ("conv_step", ["--quick", "--dtypes", "float32", "--batch-size", "8", "--no-torch",
                                 "--test-images", "100", "--profile"]),
+    "conv_step_layers": ("conv_step", ["--quick", "--nets", "deep", "--dtypes", "float64", "--batch-size", "2",
+                                       "--no-inference", "--conv-layers"]),
+}
+EXPECTED = {  # what a script's output must also show, beyond a table
+    "conv_step_layers": ["Each convolution alone", "16->16 3x3 on 28x28, pad 1", "64->64 3x3 on 8x8, pad 1"],
 }
 
 
@@ -197,6 +202,8 @@ def test_benchmark_script_runs_in_quick_mode(name, tmp_path):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "|---|" in done.stdout  # a Markdown table
+    for text in EXPECTED.get(name, []):
+        assert text in done.stdout
     assert json.loads(out_json.read_text())
     if script == "scaling" and "--no-plot" not in args:
         assert plot.stat().st_size > 0

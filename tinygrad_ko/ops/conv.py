@@ -256,14 +256,28 @@ def weight_grad_rows(rows, x, g, kept=None):
     if kept is None:
         step = _images_per_chunk(g, g.x_shape[1] * g.kernel[0] * g.kernel[1], rows.dtype.itemsize)
         if step >= n:
-            return dot2(rows, columns(x, g, rows.dtype).T)
+            return _times_transposed(rows, columns(x, g, rows.dtype))
         kept = (columns(part, part_g, rows.dtype) for _, part, part_g in _chunks(x, g, step))
     total, start = None, 0
     for cols in kept:
-        term = dot2(rows[:, start:start + cols.shape[1]], cols.T)
+        term = _times_transposed(rows[:, start:start + cols.shape[1]], cols)
         start += cols.shape[1]
         total = term if total is None else np.add(total, term, out=total)
     return total
+
+
+def _times_transposed(rows, cols):
+    """rows (FN, M) @ cols (K, M)^T, the weight gradient's product; (FN, K).
+
+    In float32 it is computed as (cols @ rows^T)^T, the same sums with the operands
+    handed to BLAS the other way round: OpenBLAS's AVX-512 kernel (SkylakeX) took
+    1.4 to 1.7 times less time that way for the DeepConvNet's shapes (AMD EPYC,
+    1 thread), its Haswell kernel about the same. In float64 the SkylakeX kernel is
+    faster with the first order (up to 1.3 times), so float64 keeps it.
+    """
+    if rows.dtype == np.float32 and cols.dtype == np.float32:
+        return dot2(cols, rows.T).T
+    return dot2(rows, cols.T)
 
 
 def _rows(gy):
