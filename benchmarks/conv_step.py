@@ -57,8 +57,7 @@ import numpy as np
 import _common
 import tinygrad_ko as tk
 from tinygrad_ko import _bench_reference as ref
-from tinygrad_ko import allocator
-from tinygrad_ko import bench
+from tinygrad_ko import allocator, bench
 from tinygrad_ko.ops import conv as conv_ops
 
 REFERENCE = "reference (book's layers)"

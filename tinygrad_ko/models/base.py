@@ -3,8 +3,8 @@
 import numpy as np
 
 from .. import functional as F
-from ..allocator import keep_freed_memory
 from .._checks import positive_int
+from ..allocator import keep_freed_memory
 from ..autograd import mark_changed, no_grad
 from ..io import load_book_params, save, save_book_params
 from ..nn import Module
