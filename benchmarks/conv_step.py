@@ -58,6 +58,7 @@ import _common
 import tinygrad_ko as tk
 from tinygrad_ko import _bench_reference as ref
 from tinygrad_ko import allocator, bench
+from tinygrad_ko.autograd import toposort
 from tinygrad_ko.ops import conv as conv_ops
 
 REFERENCE = "reference (book's layers)"
@@ -233,27 +234,16 @@ def profiles(net, dtype, batches, args):
 # --- each convolution alone, beside PyTorch's -------------------------------------------------
 
 
-def conv_layer_shapes(net, dtype, batch):
-    """[(x shape, W shape, stride, pad)] of every conv2d that one forward pass of ``net`` runs."""
+def conv_layers(net, dtype, batch_size):
+    """[(x, W, Geometry)] of every conv2d in one forward pass of ``net``, read from its recorded graph."""
     model = tinygrad_ko_net(net, init_params(net, dtype, 0))
-    shapes, forward = [], conv_ops.Conv2d.forward
-
-    def recording(ctx, x, W, b=None, stride=1, pad=0):
-        shapes.append((x.shape, W.shape, stride, pad))
-        return forward(ctx, x, W, b, stride, pad)
-
-    conv_ops.Conv2d.forward = staticmethod(recording)
-    try:
-        with tk.no_grad():
-            model.predict(batch)
-    finally:
-        conv_ops.Conv2d.forward = staticmethod(forward)
-    return shapes
+    loss = model.loss(np.zeros((batch_size, 1, 28, 28), dtype), np.zeros(batch_size, np.int64))
+    return [(t._ctx.inputs[0].data, t._ctx.inputs[1].data, t._ctx.geometry)
+            for t in toposort([loss]) if isinstance(t._ctx, conv_ops.Conv2d)]  # in forward order
 
 
-def conv_layer_contenders(x, W, stride, pad, torch):
+def conv_layer_contenders(x, W, g, torch):
     """{label: zero-argument callable} for one convolution: our three matrix-product stages and PyTorch's."""
-    g = conv_ops.conv_geometry(x.shape, W.shape, None, stride, pad)
     Wm = W.reshape(W.shape[0], -1)
     kept = []
     rows = conv_ops.conv_rows(x, Wm, g, kept)  # the columns kept from forward, as a training step keeps them
@@ -269,10 +259,10 @@ def conv_layer_contenders(x, W, stride, pad, torch):
         gy = torch.from_numpy(np.ascontiguousarray(rows.reshape(W.shape[0], x.shape[0], *g.out).transpose(1, 0, 2, 3)))
 
         def torch_both():
-            TF.conv2d(xg, Wg, stride=stride, padding=pad).backward(gy)
+            TF.conv2d(xg, Wg, stride=g.stride, padding=g.pad).backward(gy)
             xg.grad = Wg.grad = None
 
-        calls["PyTorch: forward"] = lambda: TF.conv2d(xt, Wt, stride=stride, padding=pad)
+        calls["PyTorch: forward"] = lambda: TF.conv2d(xt, Wt, stride=g.stride, padding=g.pad)
         calls["PyTorch: forward and backward"] = torch_both
     return calls
 
@@ -285,17 +275,16 @@ def conv_layer_table(nets, dtypes, torch, args):
         batch_size = args.batch_size or NETS[net][1]
         for dtype_name in dtypes:
             dtype = np.dtype(dtype_name)
-            shapes = conv_layer_shapes(net, dtype, np.zeros((batch_size, 1, 28, 28), dtype))
-            for x_shape, W_shape, stride, pad in shapes:
-                x = rng.standard_normal(x_shape).astype(dtype)
-                W = (0.1 * rng.standard_normal(W_shape)).astype(dtype)
-                calls = conv_layer_contenders(x, W, stride, pad, torch)
+            for x, W, g in conv_layers(net, dtype, batch_size):
+                x = rng.standard_normal(x.shape).astype(dtype)  # random values of the layer's shapes
+                W = (0.1 * rng.standard_normal(W.shape)).astype(dtype)
+                calls = conv_layer_contenders(x, W, g, torch)
                 times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds / 4,
                                          warmup=args.warmup, seed=args.seed, clock=args.clock)
                 ms = {name: np.median(ts) * 1e3 for name, ts in times.items()}
                 ours = sum(v for k, v in ms.items() if k.startswith("ours"))
                 theirs = ms.get("PyTorch: forward and backward")
-                layer = f"{W_shape[1]}->{W_shape[0]} {W_shape[2]}x{W_shape[3]} on {x_shape[2]}x{x_shape[3]}, pad {pad}"
+                layer = f"{W.shape[1]}->{W.shape[0]} {W.shape[2]}x{W.shape[3]} on {x.shape[2]}x{x.shape[3]}, pad {g.pad[0]}"
                 rows.append([NETS[net][0], dtype_name, layer] + [f"{ms[k]:.2f}" if k in ms else "" for k in (
                     "ours: forward (columns and product)", "ours: weight gradient (kept columns)",
                     "ours: input gradient")] + [f"{ours:.2f}"] + (
