@@ -242,15 +242,19 @@ def conv_layers(net, dtype, batch_size):
             for t in toposort([loss]) if isinstance(t._ctx, conv_ops.Conv2d)]  # in forward order
 
 
+OUR_STAGES = ("ours: forward (columns and product)", "ours: weight gradient (kept columns)", "ours: input gradient")
+
+
 def conv_layer_contenders(x, W, g, torch):
     """{label: zero-argument callable} for one convolution: our three matrix-product stages and PyTorch's."""
     Wm = W.reshape(W.shape[0], -1)
     kept = []
     rows = conv_ops.conv_rows(x, Wm, g, kept)  # the columns kept from forward, as a training step keeps them
-    calls = {"ours: forward (columns and product)": lambda: conv_ops.conv_rows(x, Wm, g),
-             "ours: weight gradient (kept columns)": lambda: conv_ops.weight_grad_rows(rows, x, g, kept)}
+    forward, weight_grad, input_grad = OUR_STAGES
+    calls = {forward: lambda: conv_ops.conv_rows(x, Wm, g),
+             weight_grad: lambda: conv_ops.weight_grad_rows(rows, x, g, kept)}
     if x.shape[1] > 1:  # the first layer's input is the images: no gradient
-        calls["ours: input gradient"] = lambda: conv_ops._grad_input(rows, W, g)
+        calls[input_grad] = lambda: conv_ops._grad_input(rows, W, g)
     if torch is not None:
         import torch.nn.functional as TF
 
@@ -282,13 +286,13 @@ def conv_layer_table(nets, dtypes, torch, args):
                 times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds / 4,
                                          warmup=args.warmup, seed=args.seed, clock=args.clock)
                 ms = {name: np.median(ts) * 1e3 for name, ts in times.items()}
-                ours = sum(v for k, v in ms.items() if k.startswith("ours"))
+                ours = sum(ms[k] for k in OUR_STAGES if k in ms)
                 theirs = ms.get("PyTorch: forward and backward")
                 layer = f"{W.shape[1]}->{W.shape[0]} {W.shape[2]}x{W.shape[3]} on {x.shape[2]}x{x.shape[3]}, pad {g.pad[0]}"
-                rows.append([NETS[net][0], dtype_name, layer] + [f"{ms[k]:.2f}" if k in ms else "" for k in (
-                    "ours: forward (columns and product)", "ours: weight gradient (kept columns)",
-                    "ours: input gradient")] + [f"{ours:.2f}"] + (
-                    [f"{ms['PyTorch: forward']:.2f}", f"{theirs:.2f}", f"{ours / theirs:.2f}"] if theirs else ["", "", ""]))
+                stages = [f"{ms[k]:.2f}" if k in ms else "" for k in OUR_STAGES]
+                torch_cells = ["", "", ""] if theirs is None else [
+                    f"{ms['PyTorch: forward']:.2f}", f"{theirs:.2f}", f"{ours / theirs:.2f}"]
+                rows.append([NETS[net][0], dtype_name, layer] + stages + [f"{ours:.2f}"] + torch_cells)
     return rows
 
 
