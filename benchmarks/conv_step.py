@@ -246,21 +246,34 @@ OUR_STAGES = ("ours: forward (columns and product)", "ours: weight gradient (kep
 
 
 def conv_layer_contenders(x, W, g, torch):
-    """{label: zero-argument callable} for one convolution: our three matrix-product stages and PyTorch's."""
-    Wm = W.reshape(W.shape[0], -1)
-    kept = []
-    rows = conv_ops.conv_rows(x, Wm, g, kept)  # the columns kept from forward, as a training step keeps them
+    """{label: zero-argument callable} for one convolution: our three matrix-product stages and PyTorch's.
+
+    Ours as conv2d runs them in W's dtype: pixel by pixel (float32) or channel by channel.
+    """
     forward, weight_grad, input_grad = OUR_STAGES
-    calls = {forward: lambda: conv_ops.conv_rows(x, Wm, g),
-             weight_grad: lambda: conv_ops.weight_grad_rows(rows, x, g, kept)}
-    if x.shape[1] > 1:  # the first layer's input is the images: no gradient
-        calls[input_grad] = lambda: conv_ops._grad_input(rows, W, g)
+    kept = []  # the columns kept from forward, as a training step keeps them
+    if conv_ops.pixel_major(W.dtype, g):
+        xs = conv_ops.as_pixel_major(x)
+        rows = conv_ops.pixel_conv(xs, W, g, kept)
+        gy = conv_ops.pixel_output(rows, x.shape[0], g)
+        calls = {forward: lambda: conv_ops.pixel_conv(xs, W, g),
+                 weight_grad: lambda: conv_ops.pixel_grad_weight(rows, x, W.shape, g, kept)}
+        if x.shape[1] > 1:  # the first layer's input is the images: no gradient
+            calls[input_grad] = lambda: conv_ops.pixel_grad_input(rows, W, g)
+    else:
+        Wm = W.reshape(W.shape[0], -1)
+        rows = conv_ops.conv_rows(x, Wm, g, kept)
+        gy = rows.reshape(W.shape[0], x.shape[0], *g.out).transpose(1, 0, 2, 3)
+        calls = {forward: lambda: conv_ops.conv_rows(x, Wm, g),
+                 weight_grad: lambda: conv_ops.weight_grad_rows(rows, x, g, kept)}
+        if x.shape[1] > 1:
+            calls[input_grad] = lambda: conv_ops._grad_input(rows, W, g)
     if torch is not None:
         import torch.nn.functional as TF
 
         xt, Wt = torch.from_numpy(x), torch.from_numpy(W)
         xg, Wg = xt.clone().requires_grad_(x.shape[1] > 1), Wt.clone().requires_grad_()
-        gy = torch.from_numpy(np.ascontiguousarray(rows.reshape(W.shape[0], x.shape[0], *g.out).transpose(1, 0, 2, 3)))
+        gy = torch.from_numpy(np.ascontiguousarray(gy))
 
         def torch_both():
             TF.conv2d(xg, Wg, stride=g.stride, padding=g.pad).backward(gy)
@@ -280,7 +293,9 @@ def conv_layer_table(nets, dtypes, torch, args):
         for dtype_name in dtypes:
             dtype = np.dtype(dtype_name)
             for x, W, g in conv_layers(net, dtype, batch_size):
-                x = rng.standard_normal(x.shape).astype(dtype)  # random values of the layer's shapes
+                stored = conv_ops.empty_in_order(x.shape, dtype, conv_ops.memory_order(x))
+                stored[...] = rng.standard_normal(x.shape)  # random values, in the memory order the net gives
+                x = stored
                 W = (0.1 * rng.standard_normal(W.shape)).astype(dtype)
                 calls = conv_layer_contenders(x, W, g, torch)
                 times = bench.interleave(calls, rounds=args.rounds, block_seconds=args.block_seconds / 4,

@@ -11,10 +11,24 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import numeric_vjp
 
 import tinygrad_ko as tk
 import tinygrad_ko.functional as F
-from reference import numeric_vjp
+from tinygrad_ko.ops import conv as conv_ops
+
+
+@pytest.fixture(autouse=True, scope="module", params=["channel by channel", "pixel by pixel"])
+def conv_layout(request):
+    """Every test here runs with both of conv2d's memory layouts, in every dtype and channel count:
+    float32 takes the pixel-by-pixel one in training, and the float64 gradchecks prove both."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "pixel by pixel":
+            patch.setattr(conv_ops, "PIXEL_MAJOR_DTYPES", (np.dtype(np.float64), np.dtype(np.float32)))
+            patch.setattr(conv_ops, "PIXEL_MAJOR_MIN_CHANNELS", 1)
+        else:
+            patch.setattr(conv_ops, "PIXEL_MAJOR_DTYPES", ())
+        yield request.param
 
 # --- independent references ---------------------------------------------------
 
@@ -135,10 +149,14 @@ finite = st.floats(-2, 2, allow_nan=False, allow_subnormal=False)
 
 
 @st.composite
-def window_cases(draw, pool=False, max_side=7):
-    """Shapes and (kernel, stride, pad) pairs with the kernel fitting the padded input."""
+def window_cases(draw, pool=False, max_side=7, unit_stride=False):
+    """Shapes and (kernel, stride, pad) pairs with the kernel fitting the padded input.
+
+    ``unit_stride``: stride (1, 1) only, the book's convolutions' (a route of its own in conv2d's
+    backward, which random strides from 1 to 3 reach in only one case of nine).
+    """
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (1, 1) if unit_stride else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     pad = tuple(draw(st.integers(0, k // 2 if pool else 2)) for k in kernel)
     h = draw(st.integers(max(1, kernel[0] - 2 * pad[0]), max_side))
     w = draw(st.integers(max(1, kernel[1] - 2 * pad[1]), max_side))
@@ -180,6 +198,16 @@ def test_conv2d_values_match_a_direct_loop(data, case, fn, bias):
 @settings(max_examples=25)
 @given(data=st.data(), case=window_cases(max_side=6), fn=st.integers(1, 3))
 def test_conv2d_gradients_match_central_differences(data, case, fn):
+    check_conv2d_gradients(data, case, fn)
+
+
+@settings(max_examples=25)
+@given(data=st.data(), case=window_cases(max_side=6, unit_stride=True), fn=st.integers(1, 4))
+def test_conv2d_gradients_at_stride_1_match_central_differences(data, case, fn):
+    check_conv2d_gradients(data, case, fn)
+
+
+def check_conv2d_gradients(data, case, fn):
     shape, kernel, stride, pad = case
     x, W, b = arrays(data, shape), arrays(data, (fn, shape[1]) + kernel), arrays(data, (fn,))
     tx, tW, tb = (tk.Tensor(a, requires_grad=True) for a in (x, W, b))

@@ -35,6 +35,14 @@ def images(n, seed, dtype=np.float64):
     return x[idx].reshape(n, 1, 28, 28).astype(dtype), t[idx].astype(np.intp)
 
 
+def use_layout(monkeypatch, layout):
+    """conv2d's layout for float64 too: "pixel" (by pixel, as float32 trains, for every channel count)
+    or "channel" (by channel, float64's own)."""
+    if layout == "pixel":
+        monkeypatch.setattr(conv_ops, "PIXEL_MAJOR_DTYPES", (np.dtype(np.float64), np.dtype(np.float32)))
+        monkeypatch.setattr(conv_ops, "PIXEL_MAJOR_MIN_CHANNELS", 1)
+
+
 def load(net, params):
     for key, value in params.items():
         net.params[key] = value
@@ -51,8 +59,10 @@ def test_two_layer_net_gradients_equal_the_books_layers():
         assert_same_gradients(ours.gradient(x, t), book.gradient(x, t))
 
 
+@pytest.mark.parametrize("layout", ["channel", "pixel"])
 @pytest.mark.parametrize("chunk_bytes", [None, 350_000])
-def test_simple_conv_net_gradients_equal_the_books_layers(chunk_bytes, monkeypatch):
+def test_simple_conv_net_gradients_equal_the_books_layers(chunk_bytes, layout, monkeypatch):
+    use_layout(monkeypatch, layout)
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_ops, "COLUMN_CHUNK_BYTES", chunk_bytes)
     x, t = images(20, seed=3)
@@ -62,10 +72,12 @@ def test_simple_conv_net_gradients_equal_the_books_layers(chunk_bytes, monkeypat
     assert_same_gradients(ours.gradient(x, t), book.gradient(x, t))
 
 
+@pytest.mark.parametrize("layout", ["channel", "pixel"])
 @pytest.mark.parametrize("save_columns, chunk_bytes", [(False, None), (True, None), (False, 1_000_000), (True, 1_000_000)])
-def test_deep_conv_net_gradients_equal_the_books_layers(save_columns, chunk_bytes, monkeypatch):
+def test_deep_conv_net_gradients_equal_the_books_layers(save_columns, chunk_bytes, layout, monkeypatch):
     """Also with the columns kept from forward, and built a few images at a time (a small chunk size
-    forces that path here, which only large batches take)."""
+    forces that path here, which only large batches take), in both of conv2d's layouts."""
+    use_layout(monkeypatch, layout)
     monkeypatch.setattr(conv_ops.Conv2d, "save_columns", save_columns)
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_ops, "COLUMN_CHUNK_BYTES", chunk_bytes)
@@ -94,6 +106,30 @@ def test_float32_stays_float32_through_every_benchmark_net():
         assert all(p.dtype == np.float32 for p in net.params.values())
         with tk.no_grad():
             assert net.predict(data).dtype == np.float32
+
+
+@pytest.mark.parametrize("net", ["simple", "deep"])
+def test_float32_conv_nets_agree_with_float64_and_store_pixel_by_pixel(net):
+    """Float32 convolutions of more than one input channel work pixel by pixel (NHWC memory); their
+    gradients equal float64's to float32's precision, and the activations keep that memory order."""
+    x, t = images(8, seed=12)
+    init = ref.init_convnet_params(seed=13) if net == "simple" else ref.init_deep_convnet_params(seed=13)
+    make = tk.SimpleConvNet if net == "simple" else tk.DeepConvNet
+    ours64 = load(make(), init)
+    ours32 = load(make(dtype=np.float32), {k: v.astype(np.float32) for k, v in init.items()})
+    np.random.seed(14)
+    expected = ours64.gradient(x, t)
+    np.random.seed(14)
+    grads = ours32.gradient(x.astype(np.float32), t)
+    for key, g in expected.items():
+        assert grads[key].dtype == np.float32
+        np.testing.assert_allclose(grads[key], g, rtol=2e-3, atol=2e-4 * np.abs(g).max(), err_msg=key)
+    if net == "deep":  # conv1 sees one channel (by channel); conv2 sees 16 (by pixel)
+        first = F.conv2d(x[:, :1].astype(np.float32), ours32.W1, ours32.b1, pad=1)
+        second = F.conv2d(F.relu(first), ours32.W2, ours32.b2, pad=1)
+        assert conv_ops.memory_order(first.numpy()) == (1, 0, 2, 3)
+        assert conv_ops.memory_order(second.numpy()) == (0, 2, 3, 1)
+        assert conv_ops.memory_order(F.max_pool2d(F.relu(second), 2, 2).numpy()) == (0, 2, 3, 1)
 
 
 def test_float32_images_into_a_float64_net_compute_in_float64():
