@@ -242,7 +242,7 @@ def conv_layers(net, dtype, batch_size):
             for t in toposort([loss]) if isinstance(t._ctx, conv_ops.Conv2d)]  # in forward order
 
 
-OUR_STAGES = ("ours: forward (columns and product)", "ours: weight gradient (kept columns)", "ours: input gradient")
+OUR_STAGES = ("ours: forward (columns and product)", "ours: weight gradient", "ours: input gradient")
 
 
 def conv_layer_contenders(x, W, g, torch):
@@ -251,17 +251,17 @@ def conv_layer_contenders(x, W, g, torch):
     Ours as conv2d runs them in W's dtype: pixel by pixel (float32) or channel by channel.
     """
     forward, weight_grad, input_grad = OUR_STAGES
-    kept = []  # the columns kept from forward, as a training step keeps them
-    if conv_ops.pixel_major(W.dtype, g):
+    if conv_ops.pixel_major(W.dtype, g):  # float32: the weight gradient builds its columns again
         xs = conv_ops.as_pixel_major(x)
-        rows = conv_ops.pixel_conv(xs, W, g, kept)
+        rows = conv_ops.pixel_conv(xs, W, g)
         gy = conv_ops.pixel_output(rows, x.shape[0], g)
         calls = {forward: lambda: conv_ops.pixel_conv(xs, W, g),
-                 weight_grad: lambda: conv_ops.pixel_grad_weight(rows, x, W.shape, g, kept)}
+                 weight_grad: lambda: conv_ops.pixel_grad_weight(rows, x, W.shape, g)}
         if x.shape[1] > 1:  # the first layer's input is the images: no gradient
             calls[input_grad] = lambda: conv_ops.pixel_grad_input(rows, W, g)
     else:
         Wm = W.reshape(W.shape[0], -1)
+        kept = []  # the columns kept from forward, as a training step keeps them
         rows = conv_ops.conv_rows(x, Wm, g, kept)
         gy = rows.reshape(W.shape[0], x.shape[0], *g.out).transpose(1, 0, 2, 3)
         calls = {forward: lambda: conv_ops.conv_rows(x, Wm, g),

@@ -356,16 +356,15 @@ def as_pixel_major(x):
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
-def pixel_columns(xs, g, dtype, pooled=False):
+def pixel_columns(xs, g, dtype):
     """The windows of xs (N, H, W, C) as rows (N*OH*OW, FH*FW*C), each row ordered (p, q, c).
 
-    ``pooled``: in memory from ``scratch`` (for columns kept until backward). With one channel the
-    pixel and channel orders are the same, and the channel-major columns, transposed, are these
-    (copying runs of FW pixels instead of C would take about 3 times longer).
+    With one channel the pixel and channel orders are the same, and the channel-major columns,
+    transposed, are these (copying runs of FW numbers instead of C took about 3 times longer).
     """
     n, h, w, c = xs.shape
     if c == 1:
-        return columns(xs.reshape(n, 1, h, w), g, dtype, pooled).T
+        return columns(xs.reshape(n, 1, h, w), g, dtype).T
     (fh, fw), (sh, sw), (ph, pw), (oh, ow) = g.kernel, g.stride, g.pad, g.out
     xp = xs
     if ph or pw:
@@ -373,7 +372,7 @@ def pixel_columns(xs, g, dtype, pooled=False):
         xp[:, ph:ph + h, pw:pw + w] = xs
     sn, sy, sx, sc = xp.strides
     view = as_strided(xp, (n, oh, ow, fh, fw, c), (sn, sy * sh, sx * sw, sy, sx, sc), writeable=False)
-    cols = (scratch_empty if pooled else np.empty)(view.shape, dtype)
+    cols = np.empty(view.shape, dtype)
     np.copyto(cols, view, casting="unsafe")
     return cols.reshape(n * oh * ow, fh * fw * c)
 
@@ -383,27 +382,22 @@ def pixel_weights(W):
     return W.transpose(0, 2, 3, 1).reshape(W.shape[0], -1)
 
 
-def pixel_column_chunks(xs, g, dtype, pooled=False):
+def pixel_column_chunks(xs, g, dtype):
     """(first row, columns) of xs's images, a few at a time when the columns are large (``_chunks``)."""
     n, m = xs.shape[0], g.out[0] * g.out[1]
     step = _images_per_chunk(g, g.kernel[0] * g.kernel[1] * xs.shape[3], np.dtype(dtype).itemsize)
     for start in range(0, n, step):
         part = xs[start:start + step]
-        yield start * m, pixel_columns(part, g._replace(x_shape=(part.shape[0],) + g.x_shape[1:]), dtype, pooled)
+        yield start * m, pixel_columns(part, g._replace(x_shape=(part.shape[0],) + g.x_shape[1:]), dtype)
 
 
-def pixel_conv(xs, W, g, keep=None):
+def pixel_conv(xs, W, g):
     """The convolution of xs (N, H, W, C) with W (FN, C, FH, FW), no bias, as rows (N*OH*OW, FN):
-    columns @ W^T, in W's dtype.
-
-    ``keep``: a list that receives (first row, columns) of each chunk, for backward.
-    """
+    columns @ W^T, in W's dtype."""
     Wt = pixel_weights(W).T
     rows = xs.shape[0] * g.out[0] * g.out[1]
     y = None
-    for start, cols in pixel_column_chunks(xs, g, W.dtype, pooled=keep is not None):
-        if keep is not None:
-            keep.append((start, cols))
+    for start, cols in pixel_column_chunks(xs, g, W.dtype):
         product = dot2(cols, Wt)
         if product.shape[0] == rows:
             return product  # one chunk held every image
@@ -423,12 +417,16 @@ def pixel_output(y, n, g):
     return y.reshape(n, g.out[0], g.out[1], -1).transpose(0, 3, 1, 2)
 
 
-def pixel_grad_weight(gy_rows, x, W_shape, g, kept=None):
-    """gW = gy_rows^T @ columns(x), as W's shape (FN, C, FH, FW); ``kept``: what ``pixel_conv`` kept."""
+def pixel_grad_weight(gy_rows, x, W_shape, g):
+    """gW = gy_rows^T @ columns(x), as W's shape (FN, C, FH, FW).
+
+    The columns are built again from x, a few images at a time, rather than kept from forward:
+    pixel by pixel that was the faster choice (DeepConvNet float32 step 17.4-19.6 against
+    19.4-20.1 ms keeping them, each in a process of its own).
+    """
     fn, c, fh, fw = W_shape
-    chunks = pixel_column_chunks(as_pixel_major(x), g, gy_rows.dtype) if kept is None else kept
     total = None
-    for start, cols in chunks:
+    for start, cols in pixel_column_chunks(as_pixel_major(x), g, gy_rows.dtype):
         term = dot2(gy_rows[start:start + cols.shape[0]].T, cols)
         total = term if total is None else np.add(total, term, out=total)
     return total.reshape(fn, fh, fw, c).transpose(0, 3, 1, 2)
@@ -495,9 +493,10 @@ class Conv2d(Function):
     y = W (FN, C*FH*FW) @ cols(x) + b.
     gx = Conv2dGradInput(gy, W) (col2im of W^T @ gy), gW = Conv2dGradWeight(x, gy)
     (gy @ cols(x)^T), gb = gy summed over n, i and j.
-    Saves the geometry (shapes, stride, pad) and, when W needs a gradient, cols(x) for gW, as
-    the book's Convolution layer does (in scratch-pool memory; ``save_columns = False``
-    rebuilds them from x in backward instead). Backward reads x and W from ctx.inputs; b is
+    Saves the geometry (shapes, stride, pad) and, channel by channel (float64), when W needs a
+    gradient, cols(x) for gW, as the book's Convolution layer does (in scratch-pool memory;
+    ``save_columns = False`` rebuilds them from x in backward instead); pixel by pixel (float32)
+    they are always rebuilt, which was faster there. Backward reads x and W from ctx.inputs; b is
     never read.
     """
 
@@ -510,7 +509,8 @@ class Conv2d(Function):
     # library handed their memory back to the system and asked for it again, page by page. Kept in
     # buffers of the scratch pool (ops/scratch.py), which the next step uses again, there is no
     # such cost, and keeping wins (AMD EPYC, 1 BLAS thread, benchmarks/conv_step.py): DeepConvNet
-    # float32 43 against 47 ms per step alone, 44.6 against 48.8 interleaved with PyTorch.
+    # float32 43 against 47 ms per step alone, 44.6 against 48.8 interleaved with PyTorch. (Float32
+    # now works pixel by pixel, where rebuilding won; this applies to the channel-by-channel layout.)
     save_columns = True
 
     @staticmethod
@@ -518,12 +518,12 @@ class Conv2d(Function):
         g = conv_geometry(x.shape, W.shape, None if b is None else b.shape, stride, pad)
         dtype = np.result_type(x.dtype, W.dtype)  # what x @ W gives: float32 images, float64 net -> float64
         needs = ctx.needs_input_grad
-        ctx.cols = [] if Conv2d.save_columns and needs and needs[1] else None  # kept for gW
         ctx.geometry = g
         ctx.pixel_major = pixel_major(dtype, g)
-        if ctx.pixel_major:
-            y = pixel_conv(as_pixel_major(x), W.astype(dtype, copy=False), g, ctx.cols)  # (N*OH*OW, FN)
+        if ctx.pixel_major:  # columns rebuilt in backward (pixel_grad_weight)
+            y = pixel_conv(as_pixel_major(x), W.astype(dtype, copy=False), g)  # (N*OH*OW, FN)
             return pixel_output(_add_bias(y, b), x.shape[0], g)
+        ctx.cols = [] if Conv2d.save_columns and needs and needs[1] else None  # kept for gW
         Wm = W.reshape(W.shape[0], -1).astype(dtype, copy=False)
         y = conv_rows(x, Wm, g, ctx.cols)  # (FN, N*OH*OW)
         y = _add_bias(y, None if b is None else b[:, None])
@@ -543,7 +543,7 @@ class Conv2d(Function):
         if ctx.pixel_major:  # rows (N*OH*OW, FN)
             rows = pixel_rows(gy.data)
             gx = Tensor(pixel_grad_input(rows, W.data, g)) if need[0] else None
-            gW = Tensor(pixel_grad_weight(rows, x.data, W.shape, g, ctx.cols)) if need[1] else None
+            gW = Tensor(pixel_grad_weight(rows, x.data, W.shape, g)) if need[1] else None
             gb = Tensor(np.dot(ones(rows.shape[0], rows.dtype), rows)) if len(need) == 3 and need[2] else None
             return gx, gW, gb
         rows = _rows(gy.data)  # (FN, N*OH*OW)
