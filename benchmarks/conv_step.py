@@ -527,7 +527,8 @@ def main(argv=None):
                                     "PyTorch: forward", "PyTorch: forward and backward", "ours / PyTorch"],
                                    layer_rows))
         print("\nOurs: the columns and matrix products of conv2d's forward, and the two gradients as a plain "
-              "backward computes them (the weight gradient from the columns kept in forward). PyTorch: "
+              "backward computes them (the weight gradient from the columns kept in forward channel by "
+              "channel, as float64 runs, or built again pixel by pixel, as float32 runs). PyTorch: "
               "torch.nn.functional.conv2d and its backward for the input (but not for the images) and W.")
     isolated_rows, isolated_records = [], []
     if args.isolated:

@@ -287,13 +287,29 @@ def test_conv2d_keeps_float32_and_leaves_its_inputs_alone():
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_conv2d_of_an_empty_batch_is_empty_with_zero_parameter_gradients(dtype, channels):
+    x = tk.Tensor(np.zeros((0, channels, 5, 5), dtype), requires_grad=True)
+    W = tk.Tensor(np.ones((3, channels, 3, 3), dtype), requires_grad=True)
+    b = tk.Tensor(np.ones(3, dtype), requires_grad=True)
+    y = F.conv2d(x, W, b, pad=1)
+    assert y.shape == (0, 3, 5, 5) and y.dtype == dtype
+    y.sum().backward()
+    assert x.grad.shape == x.shape and W.grad.shape == W.shape and b.grad.shape == b.shape
+    assert not W.grad.numpy().any() and not b.grad.numpy().any()
+    gx, gW = tk.grad(F.conv2d(x, W, b, pad=1).sum(), [x, W], create_graph=True)
+    assert gx.shape == x.shape and gW.shape == W.shape and not gW.numpy().any()
+
+
 def test_conv2d_reads_any_memory_layout():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((3, 2, 5, 6))
     channel_major = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    pixel_major = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     W = rng.standard_normal((2, 2, 2, 3))
     expected = loop_conv2d(x, W, None, (1, 1), (1, 0))
-    for view in (channel_major, x[:, :, ::-1, :][:, :, ::-1, :], np.asfortranarray(x)):
+    for view in (channel_major, pixel_major, x[:, :, ::-1, :][:, :, ::-1, :], np.asfortranarray(x)):
         np.testing.assert_allclose(F.conv2d(view, W, pad=(1, 0)).numpy(), expected, rtol=1e-12, atol=1e-12)
 
 

@@ -385,7 +385,7 @@ def pixel_weights(W):
 def pixel_column_chunks(xs, g, dtype):
     """(first row, columns) of xs's images, a few at a time when the columns are large (``_chunks``)."""
     n, m = xs.shape[0], g.out[0] * g.out[1]
-    step = _images_per_chunk(g, g.kernel[0] * g.kernel[1] * xs.shape[3], np.dtype(dtype).itemsize)
+    step = max(1, _images_per_chunk(g, g.kernel[0] * g.kernel[1] * xs.shape[3], np.dtype(dtype).itemsize))
     for start in range(0, n, step):
         part = xs[start:start + step]
         yield start * m, pixel_columns(part, g._replace(x_shape=(part.shape[0],) + g.x_shape[1:]), dtype)
@@ -404,7 +404,7 @@ def pixel_conv(xs, W, g):
         if y is None:
             y = np.empty((rows, W.shape[0]), W.dtype)
         y[start:start + product.shape[0]] = product
-    return y
+    return np.empty((0, W.shape[0]), W.dtype) if y is None else y  # y is None only for no images
 
 
 def pixel_rows(gy):
@@ -414,7 +414,7 @@ def pixel_rows(gy):
 
 def pixel_output(y, n, g):
     """Rows (N*OH*OW, FN) as the (N, FN, OH, OW) view they store pixel by pixel."""
-    return y.reshape(n, g.out[0], g.out[1], -1).transpose(0, 3, 1, 2)
+    return y.reshape(n, g.out[0], g.out[1], y.shape[1]).transpose(0, 3, 1, 2)
 
 
 def pixel_grad_weight(gy_rows, x, W_shape, g):
@@ -429,6 +429,8 @@ def pixel_grad_weight(gy_rows, x, W_shape, g):
     for start, cols in pixel_column_chunks(as_pixel_major(x), g, gy_rows.dtype):
         term = dot2(gy_rows[start:start + cols.shape[0]].T, cols)
         total = term if total is None else np.add(total, term, out=total)
+    if total is None:  # no images: no terms
+        total = np.zeros((fn, fh * fw * c), gy_rows.dtype)
     return total.reshape(fn, fh, fw, c).transpose(0, 3, 1, 2)
 
 
