@@ -379,7 +379,8 @@ def pixel_columns(xs, g, dtype):
 
 def pixel_weights(W):
     """W (FN, C, FH, FW) as (FN, FH*FW*C), each row in the columns' (p, q, c) order."""
-    return W.transpose(0, 2, 3, 1).reshape(W.shape[0], -1)
+    fn, c, fh, fw = W.shape
+    return W.transpose(0, 2, 3, 1).reshape(fn, fh * fw * c)
 
 
 def pixel_column_chunks(xs, g, dtype):
@@ -409,7 +410,8 @@ def pixel_conv(xs, W, g):
 
 def pixel_rows(gy):
     """The gradient of a conv output (N, FN, OH, OW) as rows (N*OH*OW, FN): free when stored pixel by pixel."""
-    return gy.transpose(0, 2, 3, 1).reshape(-1, gy.shape[1])
+    n, fn, oh, ow = gy.shape
+    return gy.transpose(0, 2, 3, 1).reshape(n * oh * ow, fn)
 
 
 def pixel_output(y, n, g):
