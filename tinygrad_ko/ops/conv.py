@@ -94,6 +94,9 @@ def conv_geometry(x_shape, W_shape, b_shape, stride, pad):
     """Check conv2d's x, W and b shapes; returns the Geometry."""
     if len(W_shape) != 4:
         raise ValueError(f"conv2d: W must be 4-D (FN, C, FH, FW), got shape {tuple(W_shape)}")
+    if W_shape[0] == 0:  # as PyTorch: a convolution needs at least one filter
+        raise ValueError(f"conv2d: W of shape {tuple(W_shape)} has no filters; FN (its first size) must be "
+                         f"at least 1")
     g = geometry("conv2d", x_shape, W_shape[2:], stride, pad)
     if x_shape[1] != W_shape[1]:
         raise ValueError(
