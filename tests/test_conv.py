@@ -9,25 +9,21 @@ by gradgradcheck. PyTorch parity lives in test_conv_nn.py and is optional.
 
 import numpy as np
 import pytest
+from conv_layouts import LAYOUTS, use_conv_layout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import numeric_vjp
 
 import tinygrad_ko as tk
 import tinygrad_ko.functional as F
-from tinygrad_ko.ops import conv as conv_ops
 
 
-@pytest.fixture(autouse=True, scope="module", params=["channel by channel", "pixel by pixel"])
+@pytest.fixture(autouse=True, scope="module", params=LAYOUTS)
 def conv_layout(request):
     """Every test here runs with both of conv2d's memory layouts, in every dtype and channel count:
     float32 takes the pixel-by-pixel one in training, and the float64 gradchecks prove both."""
     with pytest.MonkeyPatch.context() as patch:
-        if request.param == "pixel by pixel":
-            patch.setattr(conv_ops, "PIXEL_MAJOR_DTYPES", (np.dtype(np.float64), np.dtype(np.float32)))
-            patch.setattr(conv_ops, "PIXEL_MAJOR_MIN_CHANNELS", 1)
-        else:
-            patch.setattr(conv_ops, "PIXEL_MAJOR_DTYPES", ())
+        use_conv_layout(patch, request.param)
         yield request.param
 
 # --- independent references ---------------------------------------------------

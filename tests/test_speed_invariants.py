@@ -12,6 +12,7 @@ what the general paths give.
 
 import numpy as np
 import pytest
+from conv_layouts import LAYOUTS, use_conv_layout
 
 import tinygrad_ko as tk
 import tinygrad_ko.functional as F
@@ -35,14 +36,6 @@ def images(n, seed, dtype=np.float64):
     return x[idx].reshape(n, 1, 28, 28).astype(dtype), t[idx].astype(np.intp)
 
 
-def use_layout(monkeypatch, layout):
-    """conv2d's layout for float64 too: "pixel" (by pixel, as float32 trains, for every channel count)
-    or "channel" (by channel, float64's own)."""
-    if layout == "pixel":
-        monkeypatch.setattr(conv_ops, "PIXEL_MAJOR_DTYPES", (np.dtype(np.float64), np.dtype(np.float32)))
-        monkeypatch.setattr(conv_ops, "PIXEL_MAJOR_MIN_CHANNELS", 1)
-
-
 def load(net, params):
     for key, value in params.items():
         net.params[key] = value
@@ -59,10 +52,10 @@ def test_two_layer_net_gradients_equal_the_books_layers():
         assert_same_gradients(ours.gradient(x, t), book.gradient(x, t))
 
 
-@pytest.mark.parametrize("layout", ["channel", "pixel"])
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("chunk_bytes", [None, 350_000])
 def test_simple_conv_net_gradients_equal_the_books_layers(chunk_bytes, layout, monkeypatch):
-    use_layout(monkeypatch, layout)
+    use_conv_layout(monkeypatch, layout)
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_ops, "COLUMN_CHUNK_BYTES", chunk_bytes)
     x, t = images(20, seed=3)
@@ -72,12 +65,12 @@ def test_simple_conv_net_gradients_equal_the_books_layers(chunk_bytes, layout, m
     assert_same_gradients(ours.gradient(x, t), book.gradient(x, t))
 
 
-@pytest.mark.parametrize("layout", ["channel", "pixel"])
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("save_columns, chunk_bytes", [(False, None), (True, None), (False, 1_000_000), (True, 1_000_000)])
 def test_deep_conv_net_gradients_equal_the_books_layers(save_columns, chunk_bytes, layout, monkeypatch):
     """Also with the columns kept from forward, and built a few images at a time (a small chunk size
     forces that path here, which only large batches take), in both of conv2d's layouts."""
-    use_layout(monkeypatch, layout)
+    use_conv_layout(monkeypatch, layout)
     monkeypatch.setattr(conv_ops.Conv2d, "save_columns", save_columns)
     if chunk_bytes is not None:
         monkeypatch.setattr(conv_ops, "COLUMN_CHUNK_BYTES", chunk_bytes)

@@ -220,11 +220,11 @@ COLUMN_CHUNK_BYTES = 4 * 2 ** 20
 
 
 def _images_per_chunk(g, column_rows, itemsize):
-    """How many images' columns to build at once (all of them when they are small)."""
+    """How many images' columns to build at once (all of them when they are small); at least 1."""
     n = g.x_shape[0]
     per_image = column_rows * g.out[0] * g.out[1] * itemsize
     if per_image * n <= 2 * COLUMN_CHUNK_BYTES:
-        return n
+        return max(n, 1)  # an empty batch too: a chunk loop needs a step
     return max(1, COLUMN_CHUNK_BYTES // per_image)
 
 
@@ -388,11 +388,9 @@ def pixel_weights(W):
 
 def pixel_column_chunks(xs, g, dtype):
     """(first row, columns) of xs's images, a few at a time when the columns are large (``_chunks``)."""
-    n, m = xs.shape[0], g.out[0] * g.out[1]
-    step = max(1, _images_per_chunk(g, g.kernel[0] * g.kernel[1] * xs.shape[3], np.dtype(dtype).itemsize))
-    for start in range(0, n, step):
-        part = xs[start:start + step]
-        yield start * m, pixel_columns(part, g._replace(x_shape=(part.shape[0],) + g.x_shape[1:]), dtype)
+    step = _images_per_chunk(g, g.kernel[0] * g.kernel[1] * xs.shape[3], np.dtype(dtype).itemsize)
+    for start, part, part_g in _chunks(xs.transpose(0, 3, 1, 2), g, step):
+        yield start * g.out[0] * g.out[1], pixel_columns(as_pixel_major(part), part_g, dtype)
 
 
 def pixel_conv(xs, W, g):
@@ -524,12 +522,12 @@ class Conv2d(Function):
     def forward(ctx, x, W, b=None, stride=1, pad=0):
         g = conv_geometry(x.shape, W.shape, None if b is None else b.shape, stride, pad)
         dtype = np.result_type(x.dtype, W.dtype)  # what x @ W gives: float32 images, float64 net -> float64
-        needs = ctx.needs_input_grad
         ctx.geometry = g
         ctx.pixel_major = pixel_major(dtype, g)
         if ctx.pixel_major:  # columns rebuilt in backward (pixel_grad_weight)
             y = pixel_conv(as_pixel_major(x), W.astype(dtype, copy=False), g)  # (N*OH*OW, FN)
             return pixel_output(_add_bias(y, b), x.shape[0], g)
+        needs = ctx.needs_input_grad
         ctx.cols = [] if Conv2d.save_columns and needs and needs[1] else None  # kept for gW
         Wm = W.reshape(W.shape[0], -1).astype(dtype, copy=False)
         y = conv_rows(x, Wm, g, ctx.cols)  # (FN, N*OH*OW)
