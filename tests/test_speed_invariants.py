@@ -193,3 +193,17 @@ def test_relu_backward_on_arrays_equals_the_recorded_one():
         x2 = tk.Tensor(x.numpy(), requires_grad=True)
         (g,) = tk.grad(F.relu(x2), x2, grad_outputs=gy, create_graph=True)
     np.testing.assert_array_equal(plain, g.numpy())  # inf * 0 is NaN in both: the same product
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_forward_equals_maximum_with_zero_bit_for_bit_and_keeps_memory_order(dtype):
+    special = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, -1.5, 2.5, np.finfo(dtype).tiny], dtype)
+    values = np.resize(special, 2 * 3 * 4 * 5)
+    x = values.reshape(2, 4, 5, 3).transpose(0, 3, 1, 2)  # (N, C, H, W) stored pixel by pixel
+    for requires_grad in (True, False):
+        y = F.relu(tk.Tensor(x, requires_grad=requires_grad)).numpy()
+        expected = np.maximum(x, 0)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y.view(f"u{x.itemsize}"), expected.view(f"u{x.itemsize}"))
+        assert conv_ops.memory_order(y) == (0, 2, 3, 1)
+    assert F.relu(tk.Tensor(np.array([-2, 3]))).numpy().tolist() == [0, 3]  # integers: the plain path

@@ -181,7 +181,13 @@ class ReLU(Function):
     def forward(ctx, x):
         if ctx.needs_input_grad:  # recorded: backward will need the mask
             ctx.mask = x > 0
-        return np.maximum(x, 0)
+        if x.dtype.kind != "f":
+            return np.maximum(x, 0)
+        # Against an array of zeros (in x's memory order), not the scalar 0: NumPy 2.4's fast loop
+        # for maximum takes two arrays; with a scalar, a (32, 16, 28, 28) float32 x took 123 us
+        # instead of 61, zeros included (AMD EPYC). The same maxima, NaN kept.
+        y = np.zeros_like(x)
+        return np.maximum(x, y, out=y)
 
     @staticmethod
     def backward(ctx, gy):
