@@ -216,7 +216,9 @@ class Sigmoid(Function):
         with np.errstate(over="ignore"):  # exp(-x) = inf for x < -709 gives 1 / inf = 0, as it should
             np.exp(y, out=y)
         y += 1.0
-        return np.reciprocal(y, out=y)  # four passes over one buffer, as fast as the book's version
+        # Four passes over one buffer. 1 / y by division: the same correctly rounded quotients as
+        # np.reciprocal, which NumPy 2.4 runs without SIMD (100x100 float64: 3.2 against 5.5 us).
+        return np.divide(1.0, y, out=y)
 
     @staticmethod
     def backward(ctx, gy):
