@@ -207,3 +207,14 @@ def test_relu_forward_equals_maximum_with_zero_bit_for_bit_and_keeps_memory_orde
         np.testing.assert_array_equal(y.view(f"u{x.itemsize}"), expected.view(f"u{x.itemsize}"))
         assert conv_ops.memory_order(y) == (0, 2, 3, 1)
     assert F.relu(tk.Tensor(np.array([-2, 3]))).numpy().tolist() == [0, 3]  # integers: the plain path
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_forward_equals_the_reciprocal_formula_bit_for_bit(dtype):
+    x = np.concatenate([np.random.default_rng(0).standard_normal(500) * 30,
+                        [np.inf, -np.inf, np.nan, 0.0, -0.0, 800.0, -800.0]]).astype(dtype)
+    with np.errstate(over="ignore"):
+        expected = np.reciprocal(1 + np.exp(-x))
+    y = F.sigmoid(tk.Tensor(x)).numpy()
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, expected)
