@@ -425,16 +425,19 @@ def pixel_grad_weight(gy_rows, x, W_shape, g):
 
     The columns are built again from x, a few images at a time, rather than kept from forward:
     pixel by pixel that was the faster choice (DeepConvNet float32 step 17.4-19.6 against
-    19.4-20.1 ms keeping them, each in a process of its own).
+    19.4-20.1 ms keeping them, each in a process of its own). Each product is computed as
+    columns^T @ gy_rows, (FH*FW*C, FN), and transposed once at the end: the same sums with the
+    operands handed to BLAS the other way round, 1.5-3% off the DeepConvNet float32 step with
+    OpenBLAS's SkylakeX kernel and 0-1.5% with its Haswell kernel (AMD EPYC, interleaved).
     """
     fn, c, fh, fw = W_shape
     total = None
     for start, cols in pixel_column_chunks(as_pixel_major(x), g, gy_rows.dtype):
-        term = dot2(gy_rows[start:start + cols.shape[0]].T, cols)
+        term = dot2(cols.T, gy_rows[start:start + cols.shape[0]])
         total = term if total is None else np.add(total, term, out=total)
     if total is None:  # no images: no terms
-        total = np.zeros((fn, fh * fw * c), gy_rows.dtype)
-    return total.reshape(fn, fh, fw, c).transpose(0, 3, 1, 2)
+        return np.zeros((fn, c, fh, fw), gy_rows.dtype)
+    return np.ascontiguousarray(total.T).reshape(fn, fh, fw, c).transpose(0, 3, 1, 2)
 
 
 def pixel_grad_input(gy_rows, W, g):
