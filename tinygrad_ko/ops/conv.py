@@ -44,7 +44,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .matmul import dot2, ones
+from .matmul import add_bias, dot2, ones, sum_rows
 from .scratch import scratch_empty
 
 # x_shape: (N, C, H, W); kernel, stride, pad and out (OH, OW): pairs of ints
@@ -483,16 +483,6 @@ def grad_weight(gy, x, W_shape, g):
 # --- convolution -----------------------------------------------------------------
 
 
-def _add_bias(y, b):
-    """y + b, in place when y keeps its dtype (y is the op's own fresh array); b broadcast over y."""
-    if b is None:
-        return y
-    if np.result_type(y, b) == y.dtype:
-        y += b
-        return y
-    return y + b
-
-
 class Conv2d(Function):
     """y[n, f, i, j] = sum over c, p, q of x_pad[n, c, i*sh + p, j*sw + q] * W[f, c, p, q] + b[f].
 
@@ -529,12 +519,12 @@ class Conv2d(Function):
         ctx.pixel_major = pixel_major(dtype, g)
         if ctx.pixel_major:  # columns rebuilt in backward (pixel_grad_weight)
             y = pixel_conv(as_pixel_major(x), W.astype(dtype, copy=False), g)  # (N*OH*OW, FN)
-            return pixel_output(_add_bias(y, b), x.shape[0], g)
+            return pixel_output(add_bias(y, b), x.shape[0], g)
         needs = ctx.needs_input_grad
         ctx.cols = [] if Conv2d.save_columns and needs and needs[1] else None  # kept for gW
         Wm = W.reshape(W.shape[0], -1).astype(dtype, copy=False)
         y = conv_rows(x, Wm, g, ctx.cols)  # (FN, N*OH*OW)
-        y = _add_bias(y, None if b is None else b[:, None])
+        y = add_bias(y, None if b is None else b[:, None])
         n, (oh, ow) = x.shape[0], g.out
         return y.reshape(W.shape[0], n, oh, ow).transpose(1, 0, 2, 3)
 
@@ -552,7 +542,7 @@ class Conv2d(Function):
             rows = pixel_rows(gy.data)
             gx = Tensor(pixel_grad_input(rows, W.data, g)) if need[0] else None
             gW = Tensor(pixel_grad_weight(rows, x.data, W.shape, g)) if need[1] else None
-            gb = Tensor(np.dot(ones(rows.shape[0], rows.dtype), rows)) if len(need) == 3 and need[2] else None
+            gb = Tensor(sum_rows(rows)) if len(need) == 3 and need[2] else None
             return gx, gW, gb
         rows = _rows(gy.data)  # (FN, N*OH*OW)
         gx = Tensor(_grad_input(rows, W.data, g)) if need[0] else None

@@ -111,13 +111,7 @@ class Linear(Function):
                     f"{W.shape[1]}") from None
             check_matmul_shapes(x.shape, W.shape, "linear")
             raise
-        if b is None:
-            return y
-        if b.dtype == y.dtype or np.result_type(y, b) == y.dtype:
-            y += b  # y is our own fresh array
-        else:
-            y = y + b
-        return y
+        return add_bias(y, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -148,6 +142,17 @@ def _linear_grads(needs, gy, x, W, out_in=False):
     if need_b:
         gb = sum_rows(rows)
     return gx, gW, gb
+
+
+def add_bias(y, b):
+    """y + b with b broadcast over y; in place when the sum keeps y's dtype, so y must be the
+    caller's own fresh array (an op's product). y itself when b is None."""
+    if b is None:
+        return y
+    if b.dtype == y.dtype or np.result_type(y, b) == y.dtype:
+        y += b
+        return y
+    return y + b
 
 
 def sum_rows(a):
